@@ -1,0 +1,3 @@
+from pykamal.cli import main
+
+main()

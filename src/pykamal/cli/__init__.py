@@ -1,0 +1,60 @@
+"""Command-line entry point. Subcommands are imported only when invoked, to keep startup fast."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from pykamal.cli.core import root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    code = run(args)
+    sys.exit(code)
+
+
+def run(args: list[str]) -> int:
+    """Run the CLI and return the exit code; user-facing errors become one red line."""
+    import click
+
+    from pykamal.errors import PykamalError
+
+    try:
+        root.main(args=args, prog_name="pykamal", standalone_mode=False)
+    except PykamalError as exc:
+        _print_error(exc)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted!", err=True)
+        return 1
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        click.echo("Interrupted", err=True)
+        return 130
+    except Exception as exc:  # last line of defence: never a traceback unless verbose
+        if _verbose(args):
+            raise
+        _print_error(exc, unexpected=True)
+        return 1
+    return 0
+
+
+def _verbose(args: list[str]) -> bool:
+    return "-v" in args or "--verbose" in args or bool(os.environ.get("PYKAMAL_DEBUG"))
+
+
+def _print_error(exc: BaseException, unexpected: bool = False) -> None:
+    import click
+
+    message = str(exc).strip() or exc.__class__.__name__
+    if unexpected:
+        message = f"unexpected {exc.__class__.__name__}: {message} (run with -v for details)"
+    first, *rest = message.splitlines() or [message]
+    click.secho(f"  ERROR {first}", fg="red", err=True)
+    for line in rest:
+        click.secho(f"  {line}", fg="red", err=True)

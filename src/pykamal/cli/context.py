@@ -1,0 +1,54 @@
+"""Per-invocation state shared by every command: global options and the lazily loaded config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pykamal.config.model import Config
+
+
+@dataclass
+class Globals:
+    verbose: bool = False
+    quiet: bool = False
+    version: str | None = None
+    primary: bool = False
+    hosts: str | None = None
+    roles: str | None = None
+    config_file: str | None = None
+    destination: str | None = None
+    skip_hooks: bool = False
+    _config: Any = field(default=None, repr=False)
+
+    @property
+    def config_path(self) -> str:
+        return self.config_file or "config/deploy.yml"
+
+    @property
+    def verbosity(self) -> str:
+        if self.verbose:
+            return "debug"
+        if self.quiet:
+            return "error"
+        return "info"
+
+    def config(self) -> Config:
+        """Load and validate the configuration once per invocation."""
+        if self._config is None:
+            from pykamal.config import load_config
+
+            self._config = load_config(self.config_path, destination=self.destination, version=self.version)
+        return self._config
+
+
+def get_globals() -> Globals:
+    import click
+
+    ctx = click.get_current_context()
+    obj = ctx.find_object(Globals)
+    if obj is None:
+        obj = Globals()
+        ctx.obj = obj
+    return obj

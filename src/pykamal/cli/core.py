@@ -1,0 +1,163 @@
+"""The root command group, Kamal's global options, and lazy loading of subcommands.
+
+Every command (and group) accepts Kamal's global options anywhere on the command line,
+e.g. ``pykamal app logs -d staging`` as well as ``pykamal -d staging app logs``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pykamal import __version__
+
+# name -> "module:attribute"; each module defines a click command or group.
+# Keep this table sorted; only commands that really work are listed here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    # "name": ("pykamal.cli.module", "attribute"), filled in by each command module's author
+    "version": ("pykamal.cli.main_cmds", "version"),
+}
+
+GLOBAL_OPTION_NAMES = (
+    "verbose",
+    "quiet",
+    "version",
+    "primary",
+    "hosts",
+    "roles",
+    "config_file",
+    "destination",
+    "skip_hooks",
+)
+
+
+def _global_params() -> list[click.Parameter]:
+    return [
+        click.Option(["-v", "--verbose"], is_flag=True, default=None, help="Detailed logging."),
+        click.Option(["-q", "--quiet"], is_flag=True, default=None, help="Minimal logging."),
+        click.Option(
+            ["--version"],
+            default=None,
+            metavar="VERSION",
+            help="Run commands against a specific app version.",
+        ),
+        click.Option(
+            ["-p", "--primary"],
+            is_flag=True,
+            default=None,
+            help="Run commands only on primary host instead of all.",
+        ),
+        click.Option(
+            ["-h", "--hosts"],
+            default=None,
+            metavar="HOSTS",
+            help="Run commands on these hosts instead of all (comma separated, * wildcards).",
+        ),
+        click.Option(
+            ["-r", "--roles"],
+            default=None,
+            metavar="ROLES",
+            help="Run commands on these roles instead of all (comma separated, * wildcards).",
+        ),
+        click.Option(
+            ["-c", "--config-file"],
+            default=None,
+            metavar="PATH",
+            help="Path to config file (default: config/deploy.yml).",
+        ),
+        click.Option(
+            ["-d", "--destination"],
+            default=None,
+            metavar="DEST",
+            help="Destination (staging -> deploy.staging.yml).",
+        ),
+        click.Option(["-H", "--skip-hooks"], is_flag=True, default=None, help="Don't run hooks."),
+    ]
+
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["--help"], "max_content_width": 110}
+
+
+def _absorb_globals(ctx: click.Context, params: dict[str, Any]) -> None:
+    """Move global options out of a command's kwargs into the shared Globals object."""
+    from pykamal.cli.context import Globals
+
+    globals_ = ctx.find_object(Globals)
+    if globals_ is None:
+        globals_ = Globals()
+        ctx.obj = globals_
+    for name in GLOBAL_OPTION_NAMES:
+        value = params.pop(name, None)
+        if value is not None:
+            setattr(globals_, name, value)
+
+
+class KamalCommand(click.Command):
+    """A command that also accepts the global options."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_params())
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _absorb_globals(ctx, ctx.params)
+        return super().invoke(ctx)
+
+
+class KamalGroup(click.Group):
+    """A group whose subcommands default to KamalCommand / KamalGroup."""
+
+    command_class = KamalCommand
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
+        super().__init__(*args, **kwargs)
+        self.params.extend(_global_params())
+
+    def invoke(self, ctx: click.Context) -> Any:
+        _absorb_globals(ctx, ctx.params)
+        return super().invoke(ctx)
+
+
+class RootGroup(KamalGroup):
+    """Root group: loads subcommands lazily from COMMANDS, and resolves config aliases."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(COMMANDS) | set(self.commands)
+        return sorted(names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module = importlib.import_module(target[0])
+        command: click.Command = getattr(module, target[1])
+        return command
+
+
+def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], KamalCommand]:
+    """Decorator for a standalone top-level command (registered through COMMANDS)."""
+    kwargs.setdefault("cls", KamalCommand)
+    return click.command(*args, **kwargs)
+
+
+def group(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], KamalGroup]:
+    """Decorator for a top-level command group (registered through COMMANDS)."""
+    kwargs.setdefault("cls", KamalGroup)
+    return click.group(*args, **kwargs)
+
+
+@click.group(cls=RootGroup, invoke_without_command=False)
+@click.pass_context
+def root(ctx: click.Context) -> None:
+    """pykamal: deploy web apps anywhere, with zero downtime (reads Kamal's config/deploy.yml)."""
+
+
+KamalGroup.group_class = KamalGroup  # subgroups made with @group.group() are KamalGroups too
+__all__ = ["COMMANDS", "KamalCommand", "KamalGroup", "__version__", "command", "group", "root"]

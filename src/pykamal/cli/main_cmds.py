@@ -1,0 +1,13 @@
+"""Small top-level commands that need no servers."""
+
+from __future__ import annotations
+
+import click
+
+from pykamal import __version__
+from pykamal.cli.core import command
+
+
+@command("version", help="Show pykamal version.")
+def version() -> None:
+    click.echo(__version__)

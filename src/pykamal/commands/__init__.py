@@ -1,0 +1,1 @@
+"""Command builders: pure functions that decide *what* to run, returning Command data (no I/O)."""

@@ -1,0 +1,390 @@
+"""Typed, immutable configuration objects (built once by the loader, then only read).
+
+Names follow Kamal's: ``service``, ``image``, ``repository``, ``absolute_image`` and so on, so a
+reader of Kamal's docs finds the same words here. Derived names (containers, tags, remote paths)
+are properties, computed from the validated fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pykamal.commands.base import Sensitive
+
+# --- small sections -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Logging:
+    driver: str | None = None
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def is_default(self) -> bool:
+        return self.driver is None and not self.options
+
+
+@dataclass(frozen=True)
+class Env:
+    """Clear values go on the command line; secret values go into a 0600 env file on the host."""
+
+    clear: tuple[tuple[str, str], ...] = ()
+    # (env var name, secret name) — usually equal; "NAME:SECRET" aliases a differently named secret
+    secret_keys: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class SshConfig:
+    user: str = "root"
+    port: int = 22
+    proxy: str | None = None  # jump host "[user@]host[:port]"
+    proxy_command: str | None = None
+    log_level: str = "fatal"
+    keys_only: bool | None = None
+    keys: tuple[str, ...] = ()
+    key_data_secrets: tuple[str, ...] = ()  # secret names whose values are private keys
+    config: bool | tuple[str, ...] = True  # True: default ssh config files; False: none; paths
+
+
+@dataclass(frozen=True)
+class SshkitConfig:
+    max_concurrent_starts: int = 30
+    pool_idle_timeout: int = 900
+    dns_retries: int = 3
+
+
+@dataclass(frozen=True)
+class BootConfig:
+    limit: int | None = None  # already resolved from "N%" against all hosts, at least 1
+    wait: int | None = None
+    parallel_roles: bool = False
+
+
+@dataclass(frozen=True)
+class RegistryConfig:
+    server: str | None = None
+    username: str | Sensitive | None = None  # Sensitive when it came from a secret
+    password: Sensitive | None = None
+
+    @property
+    def is_local(self) -> bool:
+        """``localhost:PORT`` registries need no credentials and are reached through SSH tunnels."""
+        import re
+
+        return bool(self.server and re.match(r"^localhost[:$]", self.server))
+
+    @property
+    def local_port(self) -> int | None:
+        if not self.is_local or self.server is None:
+            return None
+        return int(self.server.rsplit(":", 1)[1]) if ":" in self.server else 5000
+
+
+@dataclass(frozen=True)
+class BuilderCache:
+    type: str  # "gha" | "registry"
+    options: str | None = None
+    image: str | None = None
+
+
+@dataclass(frozen=True)
+class BuilderConfig:
+    arches: tuple[str, ...] = ()
+    remote: str | None = None
+    local: bool = True
+    driver: str = "docker-container"
+    pack_builder: str | None = None
+    pack_buildpacks: tuple[str, ...] = ()
+    cache: BuilderCache | None = None
+    context: str | None = None  # None => build from a clean git clone of HEAD
+    dockerfile: str = "Dockerfile"
+    target: str | None = None
+    args: tuple[tuple[str, str], ...] = ()
+    secrets: tuple[str, ...] = ()
+    ssh: str | None = None
+    provenance: str | bool | None = None
+    sbom: str | bool | None = None
+
+    @property
+    def is_pack(self) -> bool:
+        return self.pack_builder is not None
+
+    @property
+    def is_cloud(self) -> bool:
+        return self.driver.startswith("cloud")
+
+
+@dataclass(frozen=True)
+class ProxyRunConfig:
+    http_port: int = 80
+    https_port: int = 443
+    metrics_port: int | None = None
+    debug: bool = False
+    log_max_size: str = "10m"
+    publish: bool = True
+    bind_ips: tuple[str, ...] = ()
+    registry: str | None = None
+    repository: str = "basecamp/kamal-proxy"
+    version: str = "v0.9.2"
+    options: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """Settings for ``kamal-proxy deploy`` of one role or accessory (root proxy merged under role)."""
+
+    hosts: tuple[str, ...] = ()
+    app_port: int = 80
+    ssl: bool = False
+    ssl_certificate_pem_secret: str | None = None
+    ssl_private_key_pem_secret: str | None = None
+    ssl_redirect: bool | None = None
+    forward_headers: bool | None = None
+    response_timeout: int | None = None
+    path_prefixes: tuple[str, ...] = ()
+    strip_path_prefix: bool | None = None
+    healthcheck_interval: int | None = None
+    healthcheck_path: str | None = None
+    healthcheck_timeout: int | None = None
+    buffering_requests: bool = True
+    buffering_responses: bool = True
+    buffering_max_request_body: int | None = None
+    buffering_max_response_body: int | None = None
+    buffering_memory: int | None = None
+    log_request_headers: tuple[str, ...] = ("Cache-Control", "Last-Modified", "User-Agent")
+    log_response_headers: tuple[str, ...] = ()
+    run: ProxyRunConfig | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def custom_ssl_certificate(self) -> bool:
+        return self.ssl_certificate_pem_secret is not None
+
+
+# --- roles and accessories ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    hosts: tuple[str, ...]
+    host_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()  # host -> tags
+    cmd: str | None = None
+    options: tuple[tuple[str, Any], ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()  # custom labels (root then role)
+    logging: Logging = Logging()
+    env: Env = Env()  # root env merged with role env (tags resolved per host via env_for_host)
+    proxy: ProxyConfig | None = None  # None => not behind kamal-proxy
+    asset_path: str | None = None
+    service: str = ""
+    destination: str | None = None
+
+    @property
+    def running_proxy(self) -> bool:
+        return self.proxy is not None
+
+    @property
+    def container_prefix(self) -> str:
+        parts = [self.service, self.name, self.destination]
+        return "-".join(p for p in parts if p)
+
+    def container_name(self, version: str) -> str:
+        return f"{self.container_prefix}-{version}"
+
+    def tags_for(self, host: str) -> tuple[str, ...]:
+        return dict(self.host_tags).get(host, ())
+
+
+@dataclass(frozen=True)
+class AccessoryFile:
+    local: str
+    remote: str
+    mode: str | None = None
+    owner: str | None = None
+    options: str | None = None
+
+
+@dataclass(frozen=True)
+class AccessoryDirectory:
+    local: str
+    remote: str
+    mode: str | None = None
+    owner: str | None = None
+    options: str | None = None
+
+
+@dataclass(frozen=True)
+class Accessory:
+    name: str
+    service: str  # container name, default "<service>-<name>"
+    image: str  # with the accessory registry's server prefixed when set
+    hosts: tuple[str, ...]
+    registry: RegistryConfig | None = None
+    cmd: str | None = None
+    port: str | None = None  # publish spec ("N:N" or full)
+    labels: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()
+    env: Env = Env()
+    files: tuple[AccessoryFile, ...] = ()
+    directories: tuple[AccessoryDirectory, ...] = ()
+    volumes: tuple[str, ...] = ()
+    network: str = "kamal"
+    proxy: ProxyConfig | None = None
+
+
+# --- the whole configuration --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    service: str
+    image: str
+    version: str
+    destination: str | None
+    config_file: str  # path as given (relative paths resolved from the cwd)
+    registry: RegistryConfig
+    roles: tuple[Role, ...]  # sorted: primary role first, then alphabetical
+    primary_role_name: str = "web"
+    accessories: tuple[Accessory, ...] = ()
+    builder: BuilderConfig = BuilderConfig()
+    ssh: SshConfig = SshConfig()
+    sshkit: SshkitConfig = SshkitConfig()
+    boot: BootConfig = BootConfig()
+    logging: Logging = Logging()
+    env: Env = Env()
+    env_tags: tuple[tuple[str, Env], ...] = ()
+    proxy: ProxyConfig | None = None  # root proxy section (roles carry their merged copy)
+    volumes: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    aliases: tuple[tuple[str, str], ...] = ()
+    asset_path: str | None = None
+    hooks_path: str = ".kamal/hooks"
+    hooks_output: Any = None
+    secrets_path: str = ".kamal/secrets"
+    error_pages_path: str | None = None
+    require_destination: bool = False
+    allow_empty_roles: bool = False
+    retain_containers: int = 5
+    minimum_version: str | None = None
+    readiness_delay: int = 7
+    deploy_timeout: int = 30
+    drain_timeout: int = 30
+    run_directory: str = ".kamal"  # accepted for compatibility; Kamal 2.11 always uses .kamal
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    # --- names -------------------------------------------------------------------------------
+    @property
+    def service_and_destination(self) -> str:
+        return f"{self.service}-{self.destination}" if self.destination else self.service
+
+    @property
+    def repository(self) -> str:
+        return "/".join(p for p in (self.registry.server, self.image) if p)
+
+    @property
+    def absolute_image(self) -> str:
+        return f"{self.repository}:{self.version}"
+
+    @property
+    def latest_tag(self) -> str:
+        return f"latest-{self.destination}" if self.destination else "latest"
+
+    @property
+    def latest_image(self) -> str:
+        return f"{self.repository}:{self.latest_tag}"
+
+    @property
+    def abbreviated_version(self) -> str:
+        return self.version if "_" in self.version else self.version[:7]
+
+    @property
+    def service_with_version(self) -> str:
+        return f"{self.service}-{self.version}"
+
+    # --- hosts and roles ---------------------------------------------------------------------
+    @property
+    def primary_role(self) -> Role:
+        for role in self.roles:
+            if role.name == self.primary_role_name:
+                return role
+        raise LookupError(self.primary_role_name)
+
+    @property
+    def primary_host(self) -> str:
+        return self.primary_role.hosts[0]
+
+    @property
+    def all_hosts(self) -> tuple[str, ...]:
+        """App hosts (primary role's first) then accessory hosts, without duplicates."""
+        seen: dict[str, None] = {}
+        for role in self.roles:
+            for host in role.hosts:
+                seen.setdefault(host, None)
+        for accessory in self.accessories:
+            for host in accessory.hosts:
+                seen.setdefault(host, None)
+        return tuple(seen)
+
+    @property
+    def app_hosts(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for role in self.roles:
+            for host in role.hosts:
+                seen.setdefault(host, None)
+        return tuple(seen)
+
+    @property
+    def proxy_hosts(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for role in self.roles:
+            if role.running_proxy:
+                for host in role.hosts:
+                    seen.setdefault(host, None)
+        for accessory in self.accessories:
+            if accessory.proxy is not None:
+                for host in accessory.hosts:
+                    seen.setdefault(host, None)
+        return tuple(seen)
+
+    def role(self, name: str) -> Role:
+        for role in self.roles:
+            if role.name == name:
+                return role
+        raise LookupError(name)
+
+    def roles_on(self, host: str) -> tuple[Role, ...]:
+        return tuple(r for r in self.roles if host in r.hosts)
+
+    def accessory(self, name: str) -> Accessory:
+        for accessory in self.accessories:
+            if accessory.name == name:
+                return accessory
+        raise LookupError(name)
+
+    # --- remote layout (relative to the SSH user's home, as Kamal's) ---------------------------
+    @property
+    def apps_directory(self) -> str:
+        return f".kamal/apps/{self.service_and_destination}"
+
+    def role_env_file(self, role: Role) -> str:
+        return f"{self.apps_directory}/env/roles/{role.name}.env"
+
+    def accessory_env_file(self, accessory: Accessory) -> str:
+        return f"{self.apps_directory}/env/accessories/{accessory.name}.env"
+
+    @property
+    def lock_directory(self) -> str:
+        return f".kamal/lock-{self.service_and_destination}"
+
+    @property
+    def audit_log_file(self) -> str:
+        return f".kamal/{self.service_and_destination}-audit.log"
+
+    @property
+    def proxy_directory(self) -> str:
+        return ".kamal/proxy"
+
+    @property
+    def proxy_apps_config_directory(self) -> str:
+        return f".kamal/proxy/apps-config/{self.service_and_destination}"
