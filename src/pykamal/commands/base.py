@@ -3,11 +3,16 @@
 A command is a tuple of arguments. Plain strings are quoted when rendered; ``Raw`` pieces are shell
 syntax (pipes, ``&&``, ``||``, redirections, ``$PWD``) and are emitted as they are; ``Sensitive``
 pieces render to their value on the wire but to a redaction marker in every log line.
+
+So that hosts see the same command text as with Kamal, a few more pieces exist: ``Quoted`` (a value
+in double quotes, escaped the way Kamal escapes it), ``Word`` (pieces glued into one shell word, e.g.
+``KEY=`` + ``Quoted(value)`` or ``$PWD/`` + a path), ``Subst`` (``$(command)``) and ``Script`` (a
+whole command passed as one argument, for ``sh -c`` or ``ssh``).
 """
 
 from __future__ import annotations
 
-import shlex
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -35,7 +40,48 @@ class Raw:
     text: str
 
 
-Arg = str | Sensitive | Raw
+@dataclass(frozen=True)
+class Quoted:
+    """A value in quotes, as one shell word.
+
+    Double-quoted (default) the way Kamal escapes values, so the text matches Kamal's; as with
+    Kamal, ``${NAME}`` inside is left for the host's shell to expand. ``single=True`` always
+    single-quotes (nothing expands).
+    """
+
+    value: str
+    single: bool = False
+
+
+@dataclass(frozen=True)
+class Subst:
+    """``$(command)``: the output of a command, substituted by the shell."""
+
+    command: Command
+
+
+@dataclass(frozen=True)
+class Script:
+    """A whole command passed as one quoted argument (``sh -c '<cmd>'``, ``ssh host '<cmd>'``)."""
+
+    command: Command
+
+
+Part = str | Quoted | Raw | Subst
+
+
+@dataclass(frozen=True)
+class Word:
+    """Pieces rendered side by side with no space between them, forming one shell word."""
+
+    parts: tuple[Part, ...]
+
+
+Arg = str | Sensitive | Raw | Quoted | Subst | Script | Word
+
+
+def word(*parts: Part) -> Word:
+    return Word(tuple(parts))
 
 
 @dataclass(frozen=True)
@@ -53,7 +99,7 @@ class Command:
     @property
     def is_shell(self) -> bool:
         """True if the command contains shell syntax and must run through ``sh -c`` locally."""
-        return any(isinstance(a, Raw) for a in self.args)
+        return any(_needs_shell(a) for a in self.args)
 
     def shell(self) -> str:
         """The command line sent to a shell, with real values."""
@@ -67,7 +113,15 @@ class Command:
         """Plain argv for local execution without a shell (only valid when not ``is_shell``)."""
         if self.is_shell:
             raise ValueError("command contains shell syntax; run it with sh -c")
-        return [a.value if isinstance(a, Sensitive) else str(a) for a in self.args]
+        return [_plain(a) for a in self.args]
+
+    def sensitive_values(self) -> list[str]:
+        """Every secret this command carries (arguments, stdin, environment), for output redaction."""
+        values = [a.value for a in _walk(self.args) if isinstance(a, Sensitive)]
+        if isinstance(self.stdin, Sensitive):
+            values.append(self.stdin.value)
+        values.extend(v.value for _, v in self.env if isinstance(v, Sensitive))
+        return values
 
     def __str__(self) -> str:
         return self.display()
@@ -77,20 +131,140 @@ def _render(arg: Arg, reveal: bool) -> str:
     if isinstance(arg, Raw):
         return arg.text
     if isinstance(arg, Sensitive):
-        return shlex.quote(arg.value) if reveal else arg.redaction
-    return shlex.quote(arg)
+        return quote(arg.value) if reveal else arg.redaction
+    if isinstance(arg, Quoted):
+        return _single_quote(arg.value) if arg.single else kamal_escape(arg.value)
+    if isinstance(arg, Subst):
+        return "$(" + _render_command(arg.command, reveal) + ")"
+    if isinstance(arg, Script):
+        return quote(_render_command(arg.command, reveal))
+    if isinstance(arg, Word):
+        return "".join(_render(p, reveal) for p in arg.parts)
+    return quote(arg)
 
 
-def cmd(*args: Arg | Iterable[Arg] | None, stdin: Sensitive | str | None = None) -> Command:
+def _render_command(command: Command, reveal: bool) -> str:
+    return command.shell() if reveal else command.display()
+
+
+def _needs_shell(arg: Arg) -> bool:
+    if isinstance(arg, Raw | Subst):
+        return True
+    if isinstance(arg, Word):
+        return any(_needs_shell(p) for p in arg.parts)
+    return False
+
+
+def _plain(arg: Arg) -> str:
+    """The argument as the program receives it (what a shell would pass after unquoting)."""
+    if isinstance(arg, Sensitive):
+        return arg.value
+    if isinstance(arg, Quoted):
+        return arg.value if arg.single else _unquote_double(kamal_escape(arg.value))
+    if isinstance(arg, Script):
+        return arg.command.shell()
+    if isinstance(arg, Word):
+        return "".join(_plain(p) for p in arg.parts)
+    if isinstance(arg, Raw | Subst):
+        raise ValueError("shell syntax has no plain value")
+    return arg
+
+
+def _walk(args: Iterable[Arg]) -> Iterable[Arg]:
+    for arg in args:
+        yield arg
+        if isinstance(arg, Subst | Script):
+            yield from _walk(arg.command.args)
+        elif isinstance(arg, Word):
+            yield from _walk(arg.parts)
+
+
+def quote(value: str) -> str:
+    """Single-quote for the shell when needed (``'\\''`` for embedded quotes, as Kamal writes it)."""
+    if value and not _UNSAFE.search(value):
+        return value
+    return _single_quote(value)
+
+
+def _single_quote(value: str) -> str:
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+_UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)
+
+# Kamal escapes a value with Ruby's String#dump (double quotes, C-style escapes), then escapes
+# backticks and every ``$`` that does not start a ``${...}`` reference. Non-ASCII runs stay verbatim,
+# outside the quotes.
+_DUMP_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\f": "\\f",
+    "\v": "\\v",
+    "\b": "\\b",
+    "\a": "\\a",
+    "\x1b": "\\e",
+}
+_DOLLAR_WITHOUT_BRACES = re.compile(r"\$(?!\{[^}]*\})")
+_ASCII_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
+
+
+def kamal_escape(value: str) -> str:
+    """A value as Kamal writes it on a command line: ``"..."`` with Kamal's escaping."""
+    if value == "":
+        return '""'
+    return "".join(_escape_ascii(run) if run.isascii() else run for run in _ASCII_RUNS.findall(value))
+
+
+def _escape_ascii(text: str) -> str:
+    out = []
+    for i, ch in enumerate(text):
+        if ch in _DUMP_ESCAPES:
+            out.append(_DUMP_ESCAPES[ch])
+        elif ch == "#" and text[i + 1 : i + 2] in ("{", "$", "@"):
+            out.append("\\#")
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\x{ord(ch):02X}")
+        else:
+            out.append(ch)
+    dumped = "".join(out).replace("`", "\\`")
+    return '"' + _DOLLAR_WITHOUT_BRACES.sub(r"\\$", dumped) + '"'
+
+
+def _unquote_double(text: str) -> str:
+    """What a POSIX shell makes of ``kamal_escape`` output (without expanding ``${...}``)."""
+    out: list[str] = []
+    in_quotes = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif in_quotes and ch == "\\" and text[i + 1 : i + 2] in ("$", "`", '"', "\\", "\n"):
+            out.append(text[i + 1])
+            i += 1
+        else:
+            out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def cmd(
+    *args: Arg | Iterable[Arg] | None,
+    stdin: Sensitive | str | None = None,
+    env: Iterable[tuple[str, str | Sensitive]] = (),
+) -> Command:
     """Build a Command, flattening nested iterables and dropping ``None`` (optional flags)."""
-    return Command(tuple(_flatten(args)), stdin=stdin)
+    return Command(tuple(_flatten(args)), stdin=stdin, env=tuple(env))
 
 
 def _flatten(items: Iterable[object]) -> Iterable[Arg]:
     for item in items:
         if item is None:
             continue
-        if isinstance(item, str | Sensitive | Raw):
+        if isinstance(item, str | Sensitive | Raw | Quoted | Subst | Script | Word):
             yield item
         elif isinstance(item, Command):
             yield from item.args
@@ -100,37 +274,41 @@ def _flatten(items: Iterable[object]) -> Iterable[Arg]:
             yield str(item)
 
 
-def _join(op: str, commands: Iterable[Command]) -> Command:
+def _join(op: str, commands: Iterable[Command | None]) -> Command:
     parts: list[Arg] = []
     stdin: Sensitive | str | None = None
+    env: dict[str, str | Sensitive] = {}
     for command in commands:
+        if command is None:
+            continue
         if parts:
             parts.append(Raw(op))
         parts.extend(command.args)
         stdin = stdin or command.stdin
-    return Command(tuple(parts), stdin=stdin)
+        env.update(command.env)
+    return Command(tuple(parts), stdin=stdin, env=tuple(env.items()))
 
 
-def chain(*commands: Command) -> Command:
+def chain(*commands: Command | None) -> Command:
     """``a ; b`` — run all in order."""
     return _join(";", commands)
 
 
-def combine(*commands: Command) -> Command:
+def combine(*commands: Command | None) -> Command:
     """``a && b`` — stop at the first failure."""
     return _join("&&", commands)
 
 
-def any_of(*commands: Command) -> Command:
+def any_of(*commands: Command | None) -> Command:
     """``a || b`` — first success wins."""
     return _join("||", commands)
 
 
-def pipe(*commands: Command) -> Command:
+def pipe(*commands: Command | None) -> Command:
     """``a | b``."""
     return _join("|", commands)
 
 
 def subshell(command: Command) -> Command:
     """``( a )``, for grouping inside a chain."""
-    return Command((Raw("("), *command.args, Raw(")")), stdin=command.stdin)
+    return Command((Raw("("), *command.args, Raw(")")), stdin=command.stdin, env=command.env)
