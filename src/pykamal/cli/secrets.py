@@ -1,0 +1,63 @@
+"""``pykamal secrets``: fetch secrets from a password manager, extract one, print the secrets files."""
+
+from __future__ import annotations
+
+import click
+
+from pykamal.cli.core import group
+
+
+@group("secrets", help="Helpers for extracting secrets.")
+def secrets() -> None:
+    pass
+
+
+@secrets.command("fetch", help="Fetch secrets from a vault (prints a JSON object).")
+@click.argument("names", nargs=-1, metavar="[SECRETS]...")
+@click.option("-a", "--adapter", required=True, help="Which vault adapter to use.")
+@click.option("--account", default=None, help="The account identifier or username.")
+@click.option(
+    "--from", "from_", default=None, metavar="FROM", help="A vault or folder to fetch the secrets from."
+)
+@click.option("--inline", is_flag=True, hidden=True)
+def fetch(
+    names: tuple[str, ...], adapter: str, account: str | None, from_: str | None, inline: bool
+) -> str | None:
+    from pykamal.secrets.operations import dump_json
+    from pykamal.secrets.operations import fetch as fetch_secrets
+
+    text = dump_json(fetch_secrets(adapter, names, account=account, from_=from_))
+    if inline:
+        from pykamal.secrets.shellwords import shellescape
+
+        return shellescape(text)
+    click.echo(text)
+    return None
+
+
+@secrets.command("extract", help="Extract a single secret from the results of a fetch call.")
+@click.argument("name")
+@click.argument("secrets_json", metavar="SECRETS")
+@click.option("--inline", is_flag=True, hidden=True)
+def extract(name: str, secrets_json: str, inline: bool) -> str | None:
+    from pykamal.secrets.operations import extract as extract_value
+
+    value = extract_value(name, secrets_json)
+    if inline:
+        return value
+    _puts(value)
+    return None
+
+
+@secrets.command("print", help="Print the secrets (for debugging; shows every value).")
+def print_secrets() -> None:
+    from pykamal.cli.context import get_globals
+    from pykamal.secrets import Secrets
+
+    config = get_globals().config()
+    for key, value in Secrets(config.secrets_path, config.destination).all().items():
+        _puts(f"{key}={value}")
+
+
+def _puts(text: str) -> None:
+    click.echo(text, nl=not text.endswith("\n"))
