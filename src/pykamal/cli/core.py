@@ -18,6 +18,7 @@ from pykamal import __version__
 # Keep this table sorted; only commands that really work are listed here.
 COMMANDS: dict[str, tuple[str, str]] = {
     # "name": ("pykamal.cli.module", "attribute"), filled in by each command module's author
+    "sandbox": ("pykamal.cli.sandbox", "sandbox"),
     "secrets": ("pykamal.cli.secrets", "secrets"),
     "version": ("pykamal.cli.main_cmds", "version"),
 }
