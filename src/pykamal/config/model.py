@@ -7,10 +7,23 @@ are properties, computed from the validated fields.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykamal.commands.base import Sensitive
+from pykamal.config.rubyish import argumentize, optionize, present
+
+if TYPE_CHECKING:
+    from pykamal.secrets import Secrets
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """A value to be looked up by name in the secrets files, only when a command needs it."""
+
+    name: str
+
 
 # --- small sections -----------------------------------------------------------------------------
 
@@ -18,18 +31,25 @@ from pykamal.commands.base import Sensitive
 @dataclass(frozen=True)
 class Logging:
     driver: str | None = None
-    options: tuple[tuple[str, str], ...] = ()
+    options: tuple[tuple[str, Any], ...] = ()  # values as written (strings, numbers, booleans)
 
     @property
     def is_default(self) -> bool:
         return self.driver is None and not self.options
+
+    def args(self) -> list[str]:
+        """Docker flags, as Kamal prints them: ``--log-driver "x" --log-opt k="v"``."""
+        if present(self.driver) or self.options:
+            driver = optionize({"log-driver": self.driver}) if self.driver is not None else []
+            return driver + argumentize("--log-opt", dict(self.options))
+        return argumentize("--log-opt", {"max-size": "10m"})
 
 
 @dataclass(frozen=True)
 class Env:
     """Clear values go on the command line; secret values go into a 0600 env file on the host."""
 
-    clear: tuple[tuple[str, str], ...] = ()
+    clear: tuple[tuple[str, Any], ...] = ()  # values as written (strings, numbers, booleans)
     # (env var name, secret name) — usually equal; "NAME:SECRET" aliases a differently named secret
     secret_keys: tuple[tuple[str, str], ...] = ()
 
@@ -43,7 +63,8 @@ class SshConfig:
     log_level: str = "fatal"
     keys_only: bool | None = None
     keys: tuple[str, ...] = ()
-    key_data_secrets: tuple[str, ...] = ()  # secret names whose values are private keys
+    # key_data entries: secret names (or, deprecated, inline keys when no such secret exists)
+    key_data_secrets: tuple[str, ...] = ()
     config: bool | tuple[str, ...] = True  # True: default ssh config files; False: none; paths
 
 
@@ -63,9 +84,22 @@ class BootConfig:
 
 @dataclass(frozen=True)
 class RegistryConfig:
+    """``username``/``password`` are literal strings, or ``SecretRef`` for ``[SECRET_NAME]``."""
+
     server: str | None = None
-    username: str | Sensitive | None = None  # Sensitive when it came from a secret
-    password: Sensitive | None = None
+    username: str | SecretRef | None = None
+    password: str | SecretRef | None = None
+
+    def resolve_username(self, secrets: Secrets) -> str | Sensitive | None:
+        """The user name; Sensitive when it came from a secret."""
+        if isinstance(self.username, SecretRef):
+            return Sensitive(secrets.get(self.username.name))
+        return self.username
+
+    def resolve_password(self, secrets: Secrets) -> Sensitive | None:
+        if isinstance(self.password, SecretRef):
+            return Sensitive(secrets.get(self.password.name))
+        return Sensitive(self.password) if self.password is not None else None
 
     @property
     def is_local(self) -> bool:
@@ -78,7 +112,8 @@ class RegistryConfig:
     def local_port(self) -> int | None:
         if not self.is_local or self.server is None:
             return None
-        return int(self.server.rsplit(":", 1)[1]) if ":" in self.server else 5000
+        port = self.server.rsplit(":", 1)[1] if ":" in self.server else ""
+        return int(port) if port.isdigit() else 0  # Kamal: "localhost:x".to_i
 
 
 @dataclass(frozen=True)
@@ -173,9 +208,9 @@ class Role:
     cmd: str | None = None
     options: tuple[tuple[str, Any], ...] = ()
     labels: tuple[tuple[str, str], ...] = ()  # custom labels (root then role)
-    logging: Logging = Logging()
-    env: Env = Env()  # root env merged with role env (tags resolved per host via env_for_host)
-    proxy: ProxyConfig | None = None  # None => not behind kamal-proxy
+    logging: Logging = Logging()  # root logging deep-merged with the role's
+    env: Env = Env()  # root env merged with the role's (add tag envs per host: Config.env_for)
+    proxy: ProxyConfig | None = None  # root proxy deep-merged with the role's; None => no proxy
     asset_path: str | None = None
     service: str = ""
     destination: str | None = None
@@ -194,6 +229,14 @@ class Role:
 
     def tags_for(self, host: str) -> tuple[str, ...]:
         return dict(self.host_tags).get(host, ())
+
+    @property
+    def primary_host(self) -> str | None:
+        return self.hosts[0] if self.hosts else None
+
+    @property
+    def ssl(self) -> bool:
+        return self.proxy is not None and self.proxy.ssl
 
 
 @dataclass(frozen=True)
@@ -236,15 +279,40 @@ class Accessory:
 # --- the whole configuration --------------------------------------------------------------------
 
 
+class _LazyVersion:
+    """``Config.version``: given explicitly, or worked out on first use (``VERSION`` env, git HEAD).
+
+    Lazy because finding it runs git, and commands that never need a version must not fail
+    outside a git repository. Still an ordinary init field: ``Config(version="abc")`` and
+    ``dataclasses.replace(config, version="abc")`` work.
+    """
+
+    def __get__(self, obj: Config | None, objtype: type | None = None) -> str:
+        if obj is None:
+            return None  # type: ignore[return-value]  # the field default: "work it out"
+        cache = obj.__dict__
+        if cache.get("_version") is None:
+            from pykamal.config.version import resolve_version
+
+            cache["_version"] = resolve_version(obj.declared_version, builder_context=obj.builder.context)
+        return str(cache["_version"])
+
+    def __set__(self, obj: Config, value: str | None) -> None:
+        if isinstance(value, _LazyVersion):  # the dataclass default
+            value = None
+        obj.__dict__["_version"] = value
+        obj.__dict__["_declared_version"] = value
+
+
 @dataclass(frozen=True)
 class Config:
     service: str
     image: str
-    version: str
-    destination: str | None
-    config_file: str  # path as given (relative paths resolved from the cwd)
-    registry: RegistryConfig
-    roles: tuple[Role, ...]  # sorted: primary role first, then alphabetical
+    version: _LazyVersion = field(default=_LazyVersion(), repr=False, compare=False)
+    destination: str | None = None
+    config_file: str = "config/deploy.yml"  # path as given (relative paths resolved from the cwd)
+    registry: RegistryConfig = RegistryConfig()
+    roles: tuple[Role, ...] = ()  # primary role first, then alphabetical (Kamal's execution order)
     primary_role_name: str = "web"
     accessories: tuple[Accessory, ...] = ()
     builder: BuilderConfig = BuilderConfig()
@@ -272,6 +340,60 @@ class Config:
     drain_timeout: int = 30
     run_directory: str = ".kamal"  # accepted for compatibility; Kamal 2.11 always uses .kamal
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    # --- version and secrets (both lazy) ------------------------------------------------------
+    @property
+    def declared_version(self) -> str | None:
+        """The version given with ``--version`` (or to the constructor), if any."""
+        value = self.__dict__.get("_declared_version")
+        return str(value) if value is not None else None
+
+    def with_version(self, version: str) -> Config:
+        """This configuration acting on another version (same secrets store)."""
+        changed = dataclasses.replace(self, version=version)
+        if "_secrets" in self.__dict__:
+            changed.__dict__["_secrets"] = self.__dict__["_secrets"]
+        return changed
+
+    @property
+    def secrets(self) -> Secrets:
+        """The secrets store; nothing is read until a value is looked up."""
+        store = self.__dict__.get("_secrets")
+        if store is None:
+            from pykamal.secrets import Secrets
+
+            store = Secrets(secrets_path=self.secrets_path, destination=self.destination)
+            self.__dict__["_secrets"] = store
+        return store
+
+    def secret(self, name: str) -> Sensitive:
+        return Sensitive(self.secrets.get(name))
+
+    def registry_username(self) -> str | Sensitive | None:
+        return self.registry.resolve_username(self.secrets)
+
+    def registry_password(self) -> Sensitive | None:
+        return self.registry.resolve_password(self.secrets)
+
+    def ssh_key_data(self) -> list[Sensitive]:
+        """``ssh.key_data``: secret values; an entry that is not a secret name is an inline key."""
+        keys = []
+        for entry in self.ssh.key_data_secrets:
+            keys.append(Sensitive(self.secrets.get(entry) if self.secrets.present(entry) else entry))
+        return keys
+
+    def hooks_output_for(self, hook: str) -> str | None:
+        if isinstance(self.hooks_output, dict):
+            level = self.hooks_output.get(hook)
+            return None if level is None else str(level)
+        return None if self.hooks_output is None else str(self.hooks_output)
+
+    def env_for(self, role: Role, host: str) -> Env:
+        """The env of ``role`` on ``host``: root, then role, then each tag the host carries."""
+        from pykamal.config.build import merge_envs
+
+        tags = dict(self.env_tags)
+        return merge_envs(role.env, *(tags[t] for t in role.tags_for(host) if t in tags))
 
     # --- names -------------------------------------------------------------------------------
     @property
@@ -308,17 +430,33 @@ class Config:
         for role in self.roles:
             if role.name == self.primary_role_name:
                 return role
-        raise LookupError(self.primary_role_name)
+        from pykamal.errors import ConfigError
+
+        raise ConfigError(f"The primary_role {self.primary_role_name} isn't defined")
 
     @property
     def primary_host(self) -> str:
-        return self.primary_role.hosts[0]
+        hosts = self.primary_role.hosts
+        if not hosts:
+            from pykamal.errors import ConfigError
+
+            raise ConfigError(f"No servers specified for the {self.primary_role_name} primary_role")
+        return hosts[0]
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        """Alphabetical, as Kamal lists them."""
+        return tuple(sorted(role.name for role in self.roles))
 
     @property
     def all_hosts(self) -> tuple[str, ...]:
-        """App hosts (primary role's first) then accessory hosts, without duplicates."""
+        """Hosts of every role (alphabetical role order) then of accessories, without duplicates.
+
+        This is Kamal's ``config.all_hosts``; for execution order (primary role's hosts first) use
+        ``pykamal.config.selection.select``.
+        """
         seen: dict[str, None] = {}
-        for role in self.roles:
+        for role in sorted(self.roles, key=lambda r: r.name):
             for host in role.hosts:
                 seen.setdefault(host, None)
         for accessory in self.accessories:
@@ -329,7 +467,7 @@ class Config:
     @property
     def app_hosts(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
-        for role in self.roles:
+        for role in sorted(self.roles, key=lambda r: r.name):
             for host in role.hosts:
                 seen.setdefault(host, None)
         return tuple(seen)
@@ -337,7 +475,7 @@ class Config:
     @property
     def proxy_hosts(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}
-        for role in self.roles:
+        for role in sorted(self.roles, key=lambda r: r.name):
             if role.running_proxy:
                 for host in role.hosts:
                     seen.setdefault(host, None)

@@ -1,0 +1,56 @@
+"""Commands about the configuration itself: ``config``, ``docs`` and ``init``. None touches a server."""
+
+from __future__ import annotations
+
+import click
+
+from pykamal.cli.core import command
+
+DOC_SECTIONS = (
+    "accessory",
+    "alias",
+    "boot",
+    "builder",
+    "configuration",
+    "env",
+    "logging",
+    "proxy",
+    "registry",
+    "role",
+    "servers",
+    "ssh",
+    "sshkit",
+)
+
+
+@command("config", help="Show the combined configuration (secret values redacted).")
+def config() -> None:
+    from pykamal.cli.context import get_globals
+    from pykamal.config.summary import summary, to_yaml
+
+    click.echo(to_yaml(summary(get_globals().config())), nl=False)
+
+
+@command("docs", help="Show the configuration documentation (all sections, or one SECTION).")
+@click.argument("section", required=False)
+def docs(section: str | None) -> None:
+    from pathlib import Path
+
+    from pykamal.errors import UsageError
+
+    name = (section or "configuration").strip().lower()
+    name = {"aliases": "alias", "accessories": "accessory", "roles": "role", "server": "servers"}.get(
+        name, name
+    )
+    if name not in DOC_SECTIONS:
+        raise UsageError(f"No documentation for {section!r}; sections: {', '.join(DOC_SECTIONS)}")
+    path = Path(__file__).resolve().parent.parent / "docs" / f"{name}.md"
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
+@command("init", help="Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites).")
+def init() -> None:
+    from pykamal.config.init import create_stubs
+
+    for line in create_stubs("."):
+        click.echo(line)

@@ -1,0 +1,30 @@
+"""``pykamal init``: starter files for a new project, copied from ``pykamal/templates``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def create_stubs(root: str) -> list[str]:
+    """Create missing starter files under ``root``; returns one line per file (created or skipped)."""
+    plan: list[tuple[Path, Path, int]] = [
+        (TEMPLATES / "deploy.yml", Path("config/deploy.yml"), 0o644),
+        (TEMPLATES / "secrets", Path(".kamal/secrets"), 0o600),
+    ]
+    for sample in sorted((TEMPLATES / "hooks").glob("*.sample")):
+        plan.append((sample, Path(".kamal/hooks") / sample.name, 0o755))
+    report = []
+    for source, relative, mode in plan:
+        target = Path(root) / relative
+        if target.exists():
+            report.append(f"Skipped {relative} (already exists)")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        os.chmod(target, mode)
+        report.append(f"Created {relative}")
+    return report
