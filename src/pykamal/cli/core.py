@@ -18,8 +18,11 @@ from pykamal import __version__
 # Keep this table sorted; only commands that really work are listed here.
 COMMANDS: dict[str, tuple[str, str]] = {
     # "name": ("pykamal.cli.module", "attribute"), filled in by each command module's author
+    "audit": ("pykamal.cli.audit", "audit"),
+    "lock": ("pykamal.cli.lock", "lock"),
     "sandbox": ("pykamal.cli.sandbox", "sandbox"),
     "secrets": ("pykamal.cli.secrets", "secrets"),
+    "server": ("pykamal.cli.server", "server"),
     "version": ("pykamal.cli.main_cmds", "version"),
 }
 

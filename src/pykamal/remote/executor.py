@@ -1,0 +1,111 @@
+"""The interface every executor implements, and the parallel fan-out over hosts.
+
+Executors run ``Command`` objects: ``command.shell()`` goes on the wire, ``command.display()`` into
+logs, ``command.stdin`` is fed to the process. All methods are coroutines so that one event loop
+drives every host at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol, TypeVar
+
+from pykamal.commands.base import Command
+from pykamal.remote.output import Output
+from pykamal.remote.result import FanOutError, Result
+
+T = TypeVar("T")
+
+# Called with ("stdout" | "stderr", line without its newline) as output arrives.
+LineCallback = Callable[[str, str], None]
+
+
+class Executor(Protocol):
+    output: Output
+
+    async def run(
+        self,
+        host: str,
+        command: Command,
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+        log_level: str = "info",
+        on_line: LineCallback | None = None,
+    ) -> Result:
+        """Run one command; raise ``CommandFailed`` on a non-zero exit when ``check``."""
+        ...
+
+    async def upload(self, host: str, data: bytes | str, remote_path: str, *, mode: int = 0o600) -> None:
+        """Write ``data`` to ``remote_path``; the file never exists with wider permissions than ``mode``."""
+        ...
+
+    def forward_remote_port(
+        self,
+        host: str,
+        remote_port: int,
+        local_port: int,
+        *,
+        local_host: str = "127.0.0.1",
+        remote_host: str = "127.0.0.1",
+    ) -> AbstractAsyncContextManager[int]:
+        """While open, ``remote_host:remote_port`` on the host reaches ``local_host:local_port`` here.
+
+        Yields the port listened on remotely."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+async def run_on(hosts: Iterable[str], fn: Callable[[str], Awaitable[T]]) -> dict[str, T]:
+    """Run ``fn(host)`` for every host in parallel and wait for all of them.
+
+    Returns results in host order. If any host failed, raises one ``FanOutError`` naming every
+    failed host; its ``results`` holds the successful hosts' results. Cancelling the caller
+    cancels every host's task (and waits for them to clean up).
+    """
+    ordered = list(dict.fromkeys(hosts))
+    tasks = {host: asyncio.ensure_future(fn(host)) for host in ordered}
+    if not tasks:
+        return {}
+    try:
+        await asyncio.wait(tasks.values())
+    except asyncio.CancelledError:
+        for task in tasks.values():
+            task.cancel()
+        await asyncio.gather(*tasks.values(), return_exceptions=True)
+        raise
+
+    results: dict[str, T] = {}
+    failures: dict[str, BaseException] = {}
+    for host, task in tasks.items():
+        if task.cancelled():
+            failures[host] = asyncio.CancelledError("cancelled")
+            continue
+        exc = task.exception()
+        if exc is None:
+            results[host] = task.result()
+        elif isinstance(exc, Exception):
+            failures[host] = exc
+        else:  # KeyboardInterrupt / SystemExit inside a task: let it through
+            raise exc
+    if failures:
+        raise FanOutError(failures, results, len(ordered))
+    return results
+
+
+async def run_command_on(
+    executor: Executor,
+    hosts: Iterable[str],
+    command: Command | Callable[[str], Command],
+    **kwargs: object,
+) -> dict[str, Result]:
+    """Run the same command (or one built per host) on every host in parallel."""
+
+    async def one(host: str) -> Result:
+        cmd = command(host) if callable(command) else command
+        return await executor.run(host, cmd, **kwargs)  # type: ignore[arg-type]
+
+    return await run_on(hosts, one)

@@ -1,0 +1,91 @@
+"""Running a local hook (``.kamal/hooks/<name>``) with Kamal's ``KAMAL_*`` environment.
+
+Kept small: the hooks this part of pykamal needs are ``pre-connect`` (before the first SSH
+connection of a run) and ``docker-setup`` (end of ``server bootstrap``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pykamal.commands.base import cmd
+from pykamal.commands.lock import iso8601
+from pykamal.errors import HookError
+from pykamal.remote.identity import performer
+from pykamal.remote.local import LocalExecutor
+from pykamal.remote.lock import lock_held
+from pykamal.remote.result import CommandFailed
+
+if TYPE_CHECKING:
+    from pykamal.cli.selection import Selection
+    from pykamal.config.model import Config
+    from pykamal.remote.output import Output
+
+
+def hook_path(config: Config, name: str) -> Path:
+    return Path(config.hooks_path) / name
+
+
+def hook_env(
+    config: Config,
+    *,
+    selection: Selection | None = None,
+    command: str | None = None,
+    subcommand: str | None = None,
+    extra: Mapping[str, str | None] | None = None,
+) -> dict[str, str]:
+    """The ``KAMAL_*`` variables (absent values omitted)."""
+    details: dict[str, str | None] = {
+        "recorded_at": iso8601(datetime.now(UTC)),
+        "performer": performer(),
+        "destination": config.destination,
+        "version": config.version,
+        "service_version": f"{config.service}@{config.abbreviated_version}",
+        "service": config.service,
+    }
+    if selection is not None:
+        details["hosts"] = ",".join(selection.hosts)
+        if selection.specific_roles:
+            details["roles"] = ",".join(role.name for role in selection.specific_roles)
+    details["lock"] = "true" if lock_held() else "false"
+    details["command"] = command
+    details["subcommand"] = subcommand
+    details.update(extra or {})
+    return {f"KAMAL_{key.upper()}": value for key, value in details.items() if value is not None}
+
+
+async def run_hook(
+    config: Config,
+    name: str,
+    output: Output,
+    *,
+    skip: bool = False,
+    selection: Selection | None = None,
+    command: str | None = None,
+    subcommand: str | None = None,
+    with_secrets: bool = False,
+    extra: Mapping[str, str | None] | None = None,
+) -> bool:
+    """Run the hook if it exists (and hooks are not skipped). Returns whether it ran."""
+    path = hook_path(config, name)
+    if skip or not path.exists():
+        return False
+    env = dict(os.environ)
+    env.update(hook_env(config, selection=selection, command=command, subcommand=subcommand, extra=extra))
+    if with_secrets:
+        from pykamal.secrets import Secrets
+
+        values = Secrets(config.secrets_path, config.destination).all()
+        output.redactor.add_all(values.values())
+        env.update(values)
+    executor = LocalExecutor(output, env=env)
+    try:
+        await executor.run("localhost", cmd("/usr/bin/env", str(path)))
+    except CommandFailed as exc:
+        detail = (exc.result.stderr or exc.result.stdout).strip()
+        raise HookError(f"Hook `{name}` failed:\n{detail}" if detail else f"Hook `{name}` failed") from None
+    return True
