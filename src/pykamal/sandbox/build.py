@@ -371,12 +371,11 @@ class ImageBuilder:
             plugins = Path.home() / ".docker" / "cli-plugins"
         with tempfile.TemporaryDirectory(prefix="pykamal-buildx-") as tmp:
             extract_deb(deb, Path(tmp))
-            found = list(Path(tmp).rglob("docker-buildx"))
-            binaries = [p for p in found if p.is_file()]
-            if not binaries:
-                raise SandboxError(f"{deb.name} holds no docker-buildx binary")
+            binary = Path(tmp) / "usr" / "libexec" / "docker" / "cli-plugins" / "docker-buildx"
+            if not binary.is_file():
+                raise SandboxError(f"{deb.name} holds no usr/libexec/docker/cli-plugins/docker-buildx")
             plugins.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(binaries[0], plugins / "docker-buildx")
+            shutil.copy2(binary, plugins / "docker-buildx")
         self.log(f"installed docker buildx plugin ({deb.name}) in {plugins}")
         return plugins / "docker-buildx"
 
