@@ -1,0 +1,1 @@
+"""Orchestration: the steps of deploy, build, proxy, accessory and friends, over the executor."""
