@@ -29,7 +29,8 @@ class Output:
 class Adapter:
     """One password manager. Subclasses fill in ``login`` and ``fetch_secrets``."""
 
-    name: ClassVar[str]  # as given to --adapter (the canonical, underscored form)
+    name: ClassVar[str]  # the canonical, underscored --adapter name
+    alias: ClassVar[str | None] = None  # the short --adapter name users usually type, if any
     title: ClassVar[str]  # product name used in messages
     executable: ClassVar[str | None] = None
     version_args: ClassVar[tuple[str, ...]] = ("--version",)
@@ -58,8 +59,8 @@ class Adapter:
     # --- helpers --------------------------------------------------------------------------------
     def not_installed(self) -> SecretsError:
         return SecretsError(
-            f"{self.title} CLI is not installed: the {self.name} adapter runs `{self.executable}`; "
-            f"install it ({self.install_hint}) and make sure it is on PATH"
+            f"{self.title} CLI is not installed: the {self.alias or self.name} adapter runs "
+            f"`{self.executable}`; install it ({self.install_hint}) and make sure it is on PATH"
         )
 
     def check_installed(self) -> None:

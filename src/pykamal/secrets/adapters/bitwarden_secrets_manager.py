@@ -14,6 +14,7 @@ from pykamal.secrets.adapters.base import Adapter, prefixed
 
 class BitwardenSecretsManager(Adapter):
     name = "bitwarden_secrets_manager"
+    alias = "bitwarden-sm"
     title = "Bitwarden Secrets Manager"
     executable = "bws"
     install_hint = "https://bitwarden.com/help/secrets-manager-cli/"

@@ -17,6 +17,7 @@ from pykamal.secrets.adapters.base import Adapter, prefixed
 
 class GcpSecretManager(Adapter):
     name = "gcp_secret_manager"
+    alias = "gcp"
     title = "Google Cloud (gcloud)"
     executable = "gcloud"
     install_hint = "https://cloud.google.com/sdk/docs/install"

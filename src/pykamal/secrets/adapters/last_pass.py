@@ -13,6 +13,7 @@ from pykamal.secrets.adapters.base import Adapter, prefixed
 
 class LastPass(Adapter):
     name = "last_pass"
+    alias = "lastpass"
     title = "LastPass"
     executable = "lpass"
     install_hint = "https://github.com/lastpass/lastpass-cli, e.g. `apt install lastpass-cli`"

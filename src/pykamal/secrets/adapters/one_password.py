@@ -15,6 +15,7 @@ from pykamal.secrets.adapters.base import Adapter, prefixed
 
 class OnePassword(Adapter):
     name = "one_password"
+    alias = "1password"
     title = "1Password"
     executable = "op"
     install_hint = "https://developer.1password.com/docs/cli/get-started/"
