@@ -56,6 +56,9 @@ HOST_PACKAGES = (
 KAMAL_PROXY_MODULE = "github.com/basecamp/kamal-proxy/cmd/kamal-proxy"
 KAMAL_PROXY_VERSION = "v0.9.2"
 KAMAL_PROXY_UID = 1000
+# kamal-proxy v0.9.2's go.mod asks for Go 1.25.5; older installed toolchains are replaced by this one.
+GO_MINIMUM = (1, 25, 5)
+GO_TOOLCHAIN = "go1.25.5"
 
 HOST_IMAGE = "pykamal-sandbox/host:latest"
 REGISTRY_IMAGE = "pykamal-sandbox/registry:latest"
@@ -289,12 +292,7 @@ class ImageBuilder:
         target = self.cache / "kamal-proxy" / KAMAL_PROXY_VERSION / "kamal-proxy"
         if target.exists():
             return target
-        go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
-        if go is None:
-            raise SandboxError(
-                "building kamal-proxy needs Go >= 1.25 (`go` not found): "
-                "run scripts/install-deps, or install Go from go.dev"
-            )
+        go = self._go()
         gopath = self.cache / "go"
         env = dict(os.environ)
         env.update(
@@ -320,6 +318,18 @@ class ImageBuilder:
         )
         partial.rename(target)
         return target
+
+    def _go(self) -> str:
+        """A Go toolchain new enough for kamal-proxy: the installed one, or one fetched and cached."""
+        for candidate in (shutil.which("go"), "/usr/local/go/bin/go"):
+            if candidate and Path(candidate).exists() and _go_version(candidate) >= GO_MINIMUM:
+                return candidate
+        cached = self.cache / "toolchain" / GO_TOOLCHAIN / "bin" / "go"
+        if not cached.exists():
+            minimum = ".".join(map(str, GO_MINIMUM))
+            self.log(f"  no Go >= {minimum} installed: fetching {GO_TOOLCHAIN} from the Go module proxy")
+            fetch_go_toolchain(cached.parents[1])
+        return str(cached)
 
     # -- busybox ----------------------------------------------------------------------------
 
@@ -411,3 +421,52 @@ def _run(argv: list[str], what: str, env: dict[str, str] | None = None, cwd: Pat
         tail = " | ".join(lines[-3:]) if lines else f"exit {result.returncode}"
         raise SandboxError(f"{what} failed: {tail}")
     return result.stdout
+
+
+def _go_version(go: str) -> tuple[int, ...]:
+    try:
+        out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return (0,)
+    digits = out.strip().removeprefix("go").split("-")[0].split(".")
+    try:
+        return tuple(int(part) for part in digits if part.isdigit())
+    except ValueError:
+        return (0,)
+
+
+def fetch_go_toolchain(dest: Path) -> None:
+    """Unpack the Go toolchain module (what `go` itself downloads for GOTOOLCHAIN) into dest."""
+    import io
+    import platform
+    import urllib.request
+    import zipfile
+
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    proxies = [
+        p for p in os.environ.get("GOPROXY", "https://proxy.golang.org").split(",") if p.startswith("http")
+    ]
+    proxy = (proxies or ["https://proxy.golang.org"])[0].rstrip("/")
+    version = f"v0.0.1-{GO_TOOLCHAIN}.linux-{arch}"
+    url = f"{proxy}/golang.org/toolchain/@v/{version}.zip"
+    try:
+        with urllib.request.urlopen(url, timeout=300) as response:
+            data = response.read()
+    except OSError as exc:
+        raise SandboxError(
+            f"cannot fetch the Go toolchain ({url}): {exc}; install Go >= 1.25 instead"
+        ) from exc
+    prefix = f"golang.org/toolchain@{version}/"
+    partial = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for member in archive.infolist():
+            if not member.filename.startswith(prefix) or member.is_dir():
+                continue
+            target = partial / member.filename.removeprefix(prefix)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(member))
+            mode = (member.external_attr >> 16) & 0o777
+            target.chmod(mode or 0o644)
+    shutil.rmtree(dest, ignore_errors=True)
+    partial.rename(dest)

@@ -200,7 +200,8 @@ class Sandbox:
     def make_ssh_env(self, base: dict[str, str] | None = None) -> dict[str, str]:
         """Environment for running pykamal or kamal against the sandbox.
 
-        deploy.yml files read these with ERB, e.g. `ssh: config: <%= ENV["PYKAMAL_SANDBOX_SSH_CONFIG"] %>`.
+        deploy.yml files read these with ERB, e.g. `ssh: config: <%= ENV["PYKAMAL_SANDBOX_SSH_CONFIG"] %>`
+        and `- <%= ENV["PYKAMAL_SANDBOX_HOST_1"] %>` (see examples/hello/config/deploy.yml).
         """
         env = dict(os.environ if base is None else base)
         env.update(
@@ -210,6 +211,8 @@ class Sandbox:
             PYKAMAL_SANDBOX_REGISTRY=self.registry,
             PYKAMAL_SANDBOX_HOSTS=",".join(self.hosts),
         )
+        for number, host in enumerate(self.hosts, start=1):
+            env[f"PYKAMAL_SANDBOX_HOST_{number}"] = host
         return env
 
     # -- up -------------------------------------------------------------------------------
