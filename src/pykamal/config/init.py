@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -20,11 +19,14 @@ def create_stubs(root: str) -> list[str]:
     report = []
     for source, relative, mode in plan:
         target = Path(root) / relative
-        if target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            handle = open(target, "xb")  # exclusive: an existing file is never replaced
+        except FileExistsError:
             report.append(f"Skipped {relative} (already exists)")
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
+        with handle:
+            handle.write(source.read_bytes())
         os.chmod(target, mode)
         report.append(f"Created {relative}")
     return report
