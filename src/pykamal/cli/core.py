@@ -19,6 +19,9 @@ from pykamal import __version__
 COMMANDS: dict[str, tuple[str, str]] = {
     # "name": ("pykamal.cli.module", "attribute"), filled in by each command module's author
     "audit": ("pykamal.cli.audit", "audit"),
+    "config": ("pykamal.cli.config_cmds", "config"),
+    "docs": ("pykamal.cli.config_cmds", "docs"),
+    "init": ("pykamal.cli.config_cmds", "init"),
     "lock": ("pykamal.cli.lock", "lock"),
     "sandbox": ("pykamal.cli.sandbox", "sandbox"),
     "secrets": ("pykamal.cli.secrets", "secrets"),
