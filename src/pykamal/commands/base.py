@@ -137,7 +137,7 @@ def _render(arg: Arg, reveal: bool) -> str:
     if isinstance(arg, Subst):
         return "$(" + _render_command(arg.command, reveal) + ")"
     if isinstance(arg, Script):
-        return quote(_render_command(arg.command, reveal))
+        return _single_quote(_render_command(arg.command, reveal))
     if isinstance(arg, Word):
         return "".join(_render(p, reveal) for p in arg.parts)
     return quote(arg)
@@ -252,7 +252,7 @@ def _unquote_double(text: str) -> str:
 
 
 def cmd(
-    *args: Arg | Iterable[Arg] | None,
+    *args: Arg | Command | Iterable[Arg] | None,
     stdin: Sensitive | str | None = None,
     env: Iterable[tuple[str, str | Sensitive]] = (),
 ) -> Command:

@@ -1,0 +1,322 @@
+"""Accessory commands (databases, caches… next to the app): run, start/stop, exec, logs, files, removal.
+
+The container is named after the accessory's ``service`` and labelled ``service=<service>``; its
+files live under ``~/<service>/`` on the host, its secret env file under the app's env directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from pykamal.commands import app_proxy, env_file
+from pykamal.commands.args import (
+    argumentize,
+    container_id_for,
+    docker,
+    grep_args,
+    host_path_word,
+    loose,
+    make_directory,
+    optionize,
+    repeat,
+    volume,
+)
+from pykamal.commands.base import Arg, Command, Quoted, Raw, cmd, pipe, word
+from pykamal.commands.ssh import interactive_flag, run_over_ssh
+from pykamal.config.model import Accessory, Config
+
+FILE_MODE = "755"
+
+
+# --- arguments -------------------------------------------------------------------------------------
+
+
+def env_args(config: Config, accessory: Accessory) -> list[Arg]:
+    return [*env_file.clear_env_args(accessory.env), "--env-file", config.accessory_env_file(accessory)]
+
+
+def label_args(accessory: Accessory) -> list[Arg]:
+    labels: dict[str, str] = {"service": accessory.service}
+    labels.update(dict(accessory.labels))
+    return argumentize("--label", labels.items())
+
+
+def publish_args(accessory: Accessory) -> list[Arg]:
+    return ["--publish", loose(accessory.port)] if accessory.port else []
+
+
+def network_args(accessory: Accessory) -> list[Arg]:
+    return ["--network", loose(accessory.network)]
+
+
+def option_args(accessory: Accessory) -> list[Arg]:
+    return optionize(accessory.options)
+
+
+@dataclass(frozen=True)
+class FileUpload:
+    """A local file uploaded to ``host_path`` (under ``~/<service>``) and mounted at ``container_path``."""
+
+    local: str
+    host_path: str
+    container_path: str
+    mode: str
+    owner: str | None
+    options: str | None
+    is_template: bool  # ``*.erb``: render it (with the accessory's env) before uploading
+
+
+@dataclass(frozen=True)
+class DirectoryMount:
+    """A host directory created before boot (``host_path``, ``$PWD``-relative unless absolute)."""
+
+    host_path: str
+    volume_host_path: str
+    container_path: str
+    mode: str | None
+    owner: str | None
+    options: str | None
+
+
+def files(accessory: Accessory) -> list[FileUpload]:
+    """Kamal's placement of ``files``: ``<service><remote path>`` on the host, default mode 755."""
+    return [
+        FileUpload(
+            local=f.local,
+            host_path=accessory.service + f.remote,
+            container_path=f.remote,
+            mode=f.mode or FILE_MODE,
+            owner=f.owner,
+            options=f.options,
+            is_template=f.local.endswith("erb"),
+        )
+        for f in accessory.files
+    ]
+
+
+def directories(accessory: Accessory) -> list[DirectoryMount]:
+    """Kamal's placement of ``directories``: relative local paths live under ``~/<service>/``."""
+    out = []
+    for d in accessory.directories:
+        absolute = PurePosixPath(d.local).is_absolute()
+        out.append(
+            DirectoryMount(
+                host_path=d.local if absolute else f"{accessory.service}/{d.local}",
+                volume_host_path=d.local if absolute else f"{accessory.service}/{d.local}",
+                container_path=d.remote,
+                mode=d.mode,
+                owner=d.owner,
+                options=d.options,
+            )
+        )
+    return out
+
+
+def volume_args(accessory: Accessory) -> list[Arg]:
+    args: list[Arg] = repeat("--volume", accessory.volumes)
+    for f in files(accessory):
+        args += volume(f.host_path, f.container_path, f.options)
+    for d in directories(accessory):
+        args += volume(d.volume_host_path, d.container_path, d.options)
+    return args
+
+
+# --- container -------------------------------------------------------------------------------------
+
+
+def run(config: Config, accessory: Accessory, host: str | None = None) -> Command:
+    """``docker run`` of the accessory (``host`` sets ``KAMAL_HOST``)."""
+    return docker(
+        "run",
+        "--name",
+        accessory.service,
+        "--detach",
+        "--restart",
+        "unless-stopped",
+        network_args(accessory),
+        _root_logging_args(config),
+        publish_args(accessory),
+        ["--env", word("KAMAL_HOST=", Quoted(host))] if host else None,
+        env_args(config, accessory),
+        volume_args(accessory),
+        label_args(accessory),
+        option_args(accessory),
+        accessory.image,
+        Raw(accessory.cmd) if accessory.cmd else None,
+    )
+
+
+def _root_logging_args(config: Config) -> list[Arg]:
+    from pykamal.commands.app import logging_args
+
+    return logging_args(config.logging)
+
+
+def start(accessory: Accessory) -> Command:
+    return docker("container", "start", accessory.service)
+
+
+def stop(accessory: Accessory) -> Command:
+    return docker("container", "stop", accessory.service)
+
+
+def _service_filter(accessory: Accessory) -> list[Arg]:
+    return ["--filter", f"label=service={accessory.service}"]
+
+
+def info(accessory: Accessory, *, all: bool = False, quiet: bool = False) -> Command:
+    """``docker ps`` for the accessory (``all`` and ``quiet``: does any container exist?)."""
+    return docker("ps", "-a" if all else None, "-q" if quiet else None, _service_filter(accessory))
+
+
+def container_id(accessory: Accessory, *, only_running: bool = True) -> Command:
+    return container_id_for(accessory.service, only_running=only_running)
+
+
+def logs(
+    accessory: Accessory,
+    *,
+    timestamps: bool = True,
+    since: str | None = None,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    return pipe(
+        docker(
+            "logs",
+            accessory.service,
+            ["--since", since] if since else None,
+            ["--tail", str(lines)] if lines else None,
+            "--timestamps" if timestamps else None,
+            Raw("2>&1"),
+        ),
+        cmd(grep_args(grep, grep_options)) if grep else None,
+    )
+
+
+def follow_logs(
+    config: Config,
+    accessory: Accessory,
+    *,
+    timestamps: bool = True,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    """``ssh -t`` to the accessory's first host following its logs."""
+    remote = pipe(
+        docker(
+            "logs",
+            accessory.service,
+            "--timestamps" if timestamps else None,
+            "--tail",
+            "10",
+            "--follow",
+            Raw("2>&1"),
+        ),
+        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    )
+    return run_over_ssh(config.ssh, accessory.hosts[0], remote)
+
+
+def execute_in_existing_container(
+    accessory: Accessory, command: str, *, interactive: bool = False, tty: bool = True
+) -> Command:
+    return docker(
+        "exec",
+        interactive_flag(tty) if interactive else None,
+        accessory.service,
+        Raw(command) if command else None,
+    )
+
+
+def execute_in_new_container(
+    config: Config, accessory: Accessory, command: str, *, interactive: bool = False, tty: bool = True
+) -> Command:
+    return docker(
+        "run",
+        interactive_flag(tty) if interactive else None,
+        "--rm",
+        network_args(accessory),
+        env_args(config, accessory),
+        volume_args(accessory),
+        option_args(accessory),
+        accessory.image,
+        Raw(command) if command else None,
+    )
+
+
+def execute_in_existing_container_over_ssh(
+    config: Config, accessory: Accessory, command: str, *, tty: bool
+) -> Command:
+    inner = execute_in_existing_container(accessory, command, interactive=True, tty=tty)
+    return run_over_ssh(config.ssh, accessory.hosts[0], inner)
+
+
+def execute_in_new_container_over_ssh(
+    config: Config, accessory: Accessory, command: str, *, tty: bool
+) -> Command:
+    inner = execute_in_new_container(config, accessory, command, interactive=True, tty=tty)
+    return run_over_ssh(config.ssh, accessory.hosts[0], inner)
+
+
+def pull_image(accessory: Accessory) -> Command:
+    return docker("image", "pull", accessory.image)
+
+
+def remove_service_directory(accessory: Accessory) -> Command:
+    return cmd("rm", "-rf", accessory.service)
+
+
+def remove_container(accessory: Accessory) -> Command:
+    return docker("container", "prune", "--force", _service_filter(accessory))
+
+
+def remove_image(accessory: Accessory) -> Command:
+    return docker("image", "rm", "--force", accessory.image)
+
+
+def ensure_env_directory(config: Config) -> Command:
+    return make_directory(f"{config.apps_directory}/env/accessories")
+
+
+# --- files and directories on the host -------------------------------------------------------------
+
+
+def make_file_directory(upload: FileUpload) -> Command:
+    """``mkdir -p`` of the directory a file is uploaded into."""
+    return make_directory(str(PurePosixPath(upload.host_path).parent))
+
+
+def file_permissions(upload: FileUpload) -> list[Command]:
+    """``chmod`` (and ``chown`` when an owner is set) after uploading a file."""
+    commands = [cmd("chmod", upload.mode, upload.host_path)]
+    if upload.owner:
+        commands.append(cmd("chown", upload.owner, upload.host_path))
+    return commands
+
+
+def create_directory(directory: DirectoryMount) -> list[Command]:
+    """``mkdir -p`` of a directory (``$PWD``-relative), then its mode and owner when set."""
+    path = host_path_word(directory.host_path)
+    commands = [make_directory(path)]
+    if directory.mode:
+        commands.append(cmd("chmod", directory.mode, path))
+    if directory.owner:
+        commands.append(cmd("chown", directory.owner, path))
+    return commands
+
+
+# --- proxy -----------------------------------------------------------------------------------------
+
+
+def deploy(config: Config, accessory: Accessory, target: str) -> Command:
+    """Register the accessory's running container ``target`` with kamal-proxy."""
+    if accessory.proxy is None:
+        raise ValueError(f"accessory {accessory.name} has no proxy settings")
+    return app_proxy.deploy(config, accessory.service, accessory.proxy, target, None)
+
+
+def remove_from_proxy(accessory: Accessory) -> Command:
+    return app_proxy.remove(accessory.service)

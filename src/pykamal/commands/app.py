@@ -1,0 +1,598 @@
+"""App container commands: run, start/stop, inspect, exec, logs, images, assets, proxy switch.
+
+Names, labels, filters and paths are Kamal's, so containers started by either tool are found and
+managed by the other. ``config.version`` is the version acted on; to act on another version pass a
+``Config`` with that version (``dataclasses.replace(config, version=v)``) or the ``version=`` argument
+where a command takes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from pykamal.commands import app_proxy, env_file
+from pykamal.commands.args import (
+    argumentize,
+    container_id_for,
+    docker,
+    grep_args,
+    is_present,
+    loose,
+    make_directory,
+    optionize,
+    remove_directory,
+    repeat,
+    volume,
+    xargs,
+)
+from pykamal.commands.base import (
+    Arg,
+    Command,
+    Quoted,
+    Raw,
+    Script,
+    Subst,
+    chain,
+    cmd,
+    combine,
+    pipe,
+    quote,
+    word,
+)
+from pykamal.commands.ssh import interactive_flag, run_over_ssh
+from pykamal.config.model import Config, Logging, ProxyConfig, Role
+
+ACTIVE_STATUSES = ("running", "restarting")
+HEALTH_STATUS_FORMAT = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}"
+HEALTH_LOG_FORMAT = "{{json .State.Health}}"
+NETWORK = "kamal"
+
+
+# --- names -----------------------------------------------------------------------------------------
+
+
+def container_name(config: Config, role: Role, version: str | None = None) -> str:
+    return role.container_name(version or config.version)
+
+
+def hostname(host: str, random_hex: str) -> str:
+    """The container's hostname: the host name (at most 51 chars, no trailing dot) and 12 random hex chars."""
+    return f"{host[:51].removesuffix('.')}-{random_hex}"
+
+
+def exec_container_name(config: Config, role: Role, random_hex: str) -> str:
+    """``<prefix>-exec-<version>-<6 random hex>`` for one-off ``app exec`` containers."""
+    return f"{role.container_prefix}-exec-{config.version}-{random_hex}"
+
+
+def replaced_version(version: str, random_hex: str) -> str:
+    """The version an existing container of ``version`` is renamed to before a fresh one boots."""
+    return f"{version}_replaced_{random_hex}"
+
+
+# --- argument groups -------------------------------------------------------------------------------
+
+
+def merged_logging(root: Logging, role: Logging) -> Logging:
+    """Role logging deep-merged over root logging (role wins)."""
+    options = {**dict(root.options), **dict(role.options)}
+    return Logging(driver=role.driver or root.driver, options=tuple(options.items()))
+
+
+def logging_args(logging: Logging) -> list[Arg]:
+    """``--log-driver``/``--log-opt`` flags; ``--log-opt max-size="10m"`` when nothing is configured."""
+    if is_present(logging.driver) or logging.options:
+        driver = optionize([("log-driver", logging.driver)]) if logging.driver else []
+        return [*driver, *argumentize("--log-opt", logging.options)]
+    return argumentize("--log-opt", [("max-size", "10m")])
+
+
+def role_logging_args(config: Config, role: Role) -> list[Arg]:
+    return logging_args(merged_logging(config.logging, role.logging))
+
+
+def env_args(config: Config, role: Role, host: str) -> list[Arg]:
+    """Clear variables on the line, secret ones through the role's env file."""
+    env = env_file.role_env(config, role, host)
+    return [*env_file.clear_env_args(env), "--env-file", config.role_env_file(role)]
+
+
+def volume_args(config: Config) -> list[Arg]:
+    return repeat("--volume", config.volumes)
+
+
+def label_args(config: Config, role: Role) -> list[Arg]:
+    labels: dict[str, str | None] = {
+        "service": config.service,
+        "role": role.name,
+        "destination": config.destination,
+    }
+    labels.update(dict(config.labels))
+    labels.update(dict(role.labels))
+    return argumentize("--label", labels.items())
+
+
+def option_args(role: Role) -> list[Arg]:
+    return optionize(role.options)
+
+
+def _asset_path_config(config: Config, role: Role) -> tuple[str, str | None] | None:
+    raw = role.asset_path or config.asset_path
+    if not raw:
+        return None
+    path, _, options = raw.partition(":")
+    return path, options or None
+
+
+def has_assets(config: Config, role: Role) -> bool:
+    return _asset_path_config(config, role) is not None and role.running_proxy
+
+
+def asset_extracted_directory(config: Config, role: Role, version: str | None = None) -> str:
+    return f"{config.apps_directory}/assets/extracted/{role.name}-{version or config.version}"
+
+
+def asset_volume_directory(config: Config, role: Role, version: str | None = None) -> str:
+    return f"{config.apps_directory}/assets/volumes/{role.name}-{version or config.version}"
+
+
+def asset_volume_args(config: Config, role: Role) -> list[Arg]:
+    asset = _asset_path_config(config, role)
+    if asset is None or not role.running_proxy:
+        return []
+    path, options = asset
+    return volume(asset_volume_directory(config, role), path, options)
+
+
+def _cmd_arg(command: str | None) -> Raw | None:
+    # The role's cmd (and an exec command) is shell text written by the user, passed as Kamal does.
+    return Raw(command) if command else None
+
+
+# --- run / start / stop ----------------------------------------------------------------------------
+
+
+def run(config: Config, role: Role, host: str, *, hostname: str | None = None) -> Command:
+    """``docker run`` of the role's container for ``config.version`` on ``host``."""
+    name = container_name(config, role)
+    kamal_env: list[Arg] = [
+        "--env",
+        word("KAMAL_CONTAINER_NAME=", Quoted(name)),
+        "--env",
+        word("KAMAL_VERSION=", Quoted(config.version)),
+        "--env",
+        word("KAMAL_HOST=", Quoted(host)),
+    ]
+    if config.destination:
+        kamal_env += ["--env", word("KAMAL_DESTINATION=", Quoted(config.destination))]
+    return docker(
+        "run",
+        "--detach",
+        "--restart",
+        "unless-stopped",
+        "--name",
+        name,
+        "--network",
+        NETWORK,
+        ["--hostname", hostname] if hostname else None,
+        kamal_env,
+        env_args(config, role, host),
+        role_logging_args(config, role),
+        volume_args(config),
+        asset_volume_args(config, role),
+        label_args(config, role),
+        option_args(role),
+        config.absolute_image,
+        _cmd_arg(role.cmd),
+    )
+
+
+def start(config: Config, role: Role) -> Command:
+    return docker("start", container_name(config, role))
+
+
+def stop_args(config: Config, role: Role) -> list[Arg]:
+    """``-t <drain_timeout>`` for roles without the proxy (the proxy drains requests itself)."""
+    return [] if role.running_proxy else ["-t", str(config.drain_timeout)]
+
+
+def stop(config: Config, role: Role, version: str | None = None) -> Command:
+    """Stop the container of ``version`` (default: the role's current running container)."""
+    source = (
+        container_id_for_version(config, role, version)
+        if version
+        else current_running_container_id(config, role)
+    )
+    return pipe(source, xargs(docker("stop", *stop_args(config, role))))
+
+
+def status(config: Config, role: Role, version: str) -> Command:
+    """The container's health status, or its state when it has no health check."""
+    return pipe(
+        container_id_for_version(config, role, version),
+        xargs(docker("inspect", "--format", HEALTH_STATUS_FORMAT)),
+    )
+
+
+def info(config: Config, role: Role | None) -> Command:
+    return docker("ps", container_filter_args(config, role))
+
+
+# --- finding containers and versions ---------------------------------------------------------------
+
+
+def container_filters(config: Config, role: Role | None, statuses: Iterable[str] = ()) -> list[str]:
+    filters = [f"label=service={config.service}", f"label=destination={config.destination or ''}"]
+    if role is not None:
+        filters.append(f"label=role={role.name}")
+    filters += [f"status={s}" for s in statuses]
+    return filters
+
+
+def container_filter_args(config: Config, role: Role | None, statuses: Iterable[str] = ()) -> list[Arg]:
+    return repeat("--filter", container_filters(config, role, statuses))
+
+
+def container_id_for_version(
+    config: Config, role: Role, version: str | None = None, *, only_running: bool = False
+) -> Command:
+    return container_id_for(container_name(config, role, version), only_running=only_running)
+
+
+def _latest_image_id(config: Config) -> Command:
+    return docker("image", "ls", "--filter", loose(f"reference={config.latest_image}"), "--format", "{{.ID}}")
+
+
+def _latest_container(config: Config, role: Role, fmt: Sequence[Arg], filters: Sequence[Arg] = ()) -> Command:
+    return docker("ps", "--latest", *fmt, container_filter_args(config, role, ACTIVE_STATUSES), *filters)
+
+
+def _current_running_container(config: Config, role: Role, fmt: Sequence[Arg]) -> Command:
+    ancestor: list[Arg] = ["--filter", word("ancestor=", Subst(_latest_image_id(config)))]
+    # The newest active container running the image tagged latest; else the newest active one.
+    both = chain(_latest_container(config, role, fmt, ancestor), _latest_container(config, role, fmt))
+    return pipe(cmd("sh", "-c", Script(both)), cmd("head", "-1"))
+
+
+def current_running_container_id(config: Config, role: Role) -> Command:
+    return _current_running_container(config, role, ["--quiet"])
+
+
+def _extract_version_from_name(role: Role) -> Command:
+    prefix = quote(f"{role.container_prefix}-")
+    return cmd(Raw(f"while read line; do echo ${{line#{prefix}}}; done"))
+
+
+def current_running_version(config: Config, role: Role) -> Command:
+    """The version of the role's current running container (empty output when none)."""
+    return pipe(
+        _current_running_container(config, role, ["--format", "{{.Names}}"]),
+        _extract_version_from_name(role),
+    )
+
+
+def list_versions(config: Config, role: Role, *docker_args: Arg, statuses: Iterable[str] = ()) -> Command:
+    """One version per line for the role's containers (``docker_args`` e.g. ``--latest``)."""
+    return pipe(
+        docker(
+            "ps",
+            container_filter_args(config, role, statuses),
+            *docker_args,
+            "--format",
+            Quoted("{{.Names}}"),
+        ),
+        _extract_version_from_name(role),
+    )
+
+
+def list_containers(config: Config, role: Role | None = None) -> Command:
+    return docker("container", "ls", "--all", container_filter_args(config, role))
+
+
+def list_container_names(config: Config, role: Role | None = None) -> Command:
+    return cmd(list_containers(config, role), "--format", "{{ .Names }}")
+
+
+def remove_container(config: Config, role: Role, version: str) -> Command:
+    return pipe(container_id_for_version(config, role, version), xargs(docker("container", "rm")))
+
+
+def rename_container(config: Config, role: Role, version: str, new_version: str) -> Command:
+    return docker("rename", container_name(config, role, version), container_name(config, role, new_version))
+
+
+def remove_containers(config: Config, role: Role | None) -> Command:
+    return docker("container", "prune", "--force", container_filter_args(config, role))
+
+
+def container_health_log(config: Config, role: Role, version: str) -> Command:
+    return pipe(
+        container_id_for_version(config, role, version),
+        xargs(docker("inspect", "--format", HEALTH_LOG_FORMAT)),
+    )
+
+
+def ensure_env_directory(config: Config) -> Command:
+    return make_directory(f"{config.apps_directory}/env/roles")
+
+
+# --- images ----------------------------------------------------------------------------------------
+
+
+def list_images(config: Config) -> Command:
+    return docker("image", "ls", config.repository)
+
+
+def remove_images(config: Config) -> Command:
+    return docker("image", "prune", "--all", "--force", "--filter", f"label=service={config.service}")
+
+
+def tag_latest_image(config: Config) -> Command:
+    return docker("tag", config.absolute_image, config.latest_image)
+
+
+# --- exec ------------------------------------------------------------------------------------------
+
+
+def execute_in_existing_container(
+    config: Config,
+    role: Role,
+    command: str,
+    *,
+    interactive: bool = False,
+    tty: bool = True,
+    env: Iterable[tuple[str, str]] = (),
+) -> Command:
+    """``docker exec`` in the role's container of ``config.version``."""
+    return docker(
+        "exec",
+        interactive_flag(tty) if interactive else None,
+        argumentize("--env", env),
+        container_name(config, role),
+        _cmd_arg(command),
+    )
+
+
+def execute_in_new_container(
+    config: Config,
+    role: Role,
+    host: str,
+    command: str,
+    *,
+    random_hex: str,
+    interactive: bool = False,
+    tty: bool = True,
+    detach: bool = False,
+    env: Iterable[tuple[str, str]] = (),
+) -> Command:
+    """``docker run`` of a one-off container from ``config.absolute_image`` running ``command``."""
+    return docker(
+        "run",
+        interactive_flag(tty) if interactive else None,
+        "--detach" if detach else "--rm",
+        "--name",
+        exec_container_name(config, role, random_hex),
+        "--network",
+        NETWORK,
+        env_args(config, role, host),
+        argumentize("--env", env),
+        role_logging_args(config, role),
+        volume_args(config),
+        option_args(role),
+        config.absolute_image,
+        _cmd_arg(command),
+    )
+
+
+def execute_in_existing_container_over_ssh(
+    config: Config, role: Role, host: str, command: str, *, tty: bool, env: Iterable[tuple[str, str]] = ()
+) -> Command:
+    inner = execute_in_existing_container(config, role, command, interactive=True, tty=tty, env=env)
+    return run_over_ssh(config.ssh, host, inner)
+
+
+def execute_in_new_container_over_ssh(
+    config: Config,
+    role: Role,
+    host: str,
+    command: str,
+    *,
+    random_hex: str,
+    tty: bool,
+    env: Iterable[tuple[str, str]] = (),
+) -> Command:
+    inner = execute_in_new_container(
+        config, role, host, command, random_hex=random_hex, interactive=True, tty=tty, env=env
+    )
+    return run_over_ssh(config.ssh, host, inner)
+
+
+# --- logs ------------------------------------------------------------------------------------------
+
+
+def _container_id_source(config: Config, role: Role, container_id: str | Command | None) -> Command:
+    if isinstance(container_id, Command):
+        return container_id
+    if container_id:
+        return cmd("echo", container_id)
+    return current_running_container_id(config, role)
+
+
+def logs(
+    config: Config,
+    role: Role,
+    *,
+    container_id: str | Command | None = None,
+    timestamps: bool = True,
+    since: str | None = None,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    """Log lines of the current container (or ``container_id``, an id or a command printing one)."""
+    return pipe(
+        _container_id_source(config, role, container_id),
+        cmd(
+            "xargs",
+            "docker",
+            "logs",
+            "--timestamps" if timestamps else None,
+            ["--since", since] if since else None,
+            ["--tail", str(lines)] if lines else None,
+            Raw("2>&1"),
+        ),
+        cmd(grep_args(grep, grep_options)) if grep else None,
+    )
+
+
+def follow_logs(
+    config: Config,
+    role: Role,
+    host: str,
+    *,
+    container_id: str | None = None,
+    timestamps: bool = True,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    """``ssh -t`` to ``host`` following the logs."""
+    remote = pipe(
+        _container_id_source(config, role, container_id),
+        cmd(
+            "xargs",
+            "docker",
+            "logs",
+            "--timestamps" if timestamps else None,
+            ["--tail", str(lines)] if lines else None,
+            "--follow",
+            Raw("2>&1"),
+        ),
+        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    )
+    return run_over_ssh(config.ssh, host, remote)
+
+
+# --- assets ----------------------------------------------------------------------------------------
+
+
+def extract_assets(config: Config, role: Role) -> Command:
+    """Copy the image's asset directory out to ``assets/extracted/<role>-<version>`` on the host."""
+    asset = _asset_path_config(config, role)
+    if asset is None:
+        raise ValueError(f"role {role.name} has no asset_path")
+    container = f"{role.container_prefix}-assets"
+    target = asset_extracted_directory(config, role)
+    return combine(
+        make_directory(target),
+        docker("container", "rm", container, Raw("2> /dev/null"), Raw("|| true")),
+        docker("container", "create", "--name", container, config.absolute_image),
+        docker("container", "cp", "-L", f"{container}:{asset[0]}/.", target),
+        docker("container", "rm", container),
+    )
+
+
+def _copy_contents(source: str, destination: str, *, continue_on_error: bool = False) -> Command:
+    return cmd("cp", "-rnT", source, destination, Raw("|| true") if continue_on_error else None)
+
+
+def sync_asset_volumes(config: Config, role: Role, old_version: str | None = None) -> Command:
+    """Fill the new version's asset volume; share assets both ways with the old version's volume."""
+    new_extracted = asset_extracted_directory(config, role)
+    new_volume = asset_volume_directory(config, role)
+    commands = [make_directory(new_volume), _copy_contents(new_extracted, new_volume)]
+    if old_version:
+        old_extracted = asset_extracted_directory(config, role, old_version)
+        old_volume = asset_volume_directory(config, role, old_version)
+        commands.append(_copy_contents(new_extracted, old_volume, continue_on_error=True))
+        commands.append(_copy_contents(old_extracted, new_volume, continue_on_error=True))
+    return chain(*commands)
+
+
+def _remove_older_siblings(role: Role, path: str) -> Command:
+    p = PurePosixPath(path)
+    return cmd(
+        "find",
+        str(p.parent),
+        "-maxdepth",
+        "1",
+        "-name",
+        Quoted(f"{role.name}-*", single=True),
+        Raw("!"),
+        "-name",
+        p.name,
+        "-exec",
+        "rm",
+        "-rf",
+        Quoted("{}"),
+        "+",
+    )
+
+
+def clean_up_assets(config: Config, role: Role) -> Command:
+    """Remove asset directories of every other version of the role."""
+    return chain(
+        _remove_older_siblings(role, asset_extracted_directory(config, role)),
+        _remove_older_siblings(role, asset_volume_directory(config, role)),
+    )
+
+
+# --- error pages -----------------------------------------------------------------------------------
+
+
+def create_error_pages_directory(config: Config) -> Command:
+    return make_directory(app_proxy.error_pages_directory(config))
+
+
+def clean_up_error_pages(config: Config) -> Command:
+    """Remove error page directories of every other version."""
+    return cmd(
+        "find",
+        app_proxy.error_pages_directory(config),
+        "-mindepth",
+        "1",
+        "-maxdepth",
+        "1",
+        Raw("!"),
+        "-name",
+        config.version,
+        "-exec",
+        "rm",
+        "-rf",
+        Raw("{} +"),
+    )
+
+
+# --- proxy -----------------------------------------------------------------------------------------
+
+
+def _role_proxy(role: Role) -> ProxyConfig:
+    if role.proxy is None:
+        raise ValueError(f"role {role.name} does not run behind the proxy")
+    return role.proxy
+
+
+def deploy(config: Config, role: Role, target: str) -> Command:
+    """Switch the role's proxy service to the container ``target`` (an id)."""
+    return app_proxy.deploy(config, role.container_prefix, _role_proxy(role), target, role.name)
+
+
+def remove(role: Role) -> Command:
+    return app_proxy.remove(role.container_prefix)
+
+
+def live(role: Role) -> Command:
+    return app_proxy.resume(role.container_prefix)
+
+
+def maintenance(role: Role, *, drain_timeout: int | None = None, message: str | None = None) -> Command:
+    return app_proxy.stop(role.container_prefix, drain_timeout=drain_timeout, message=message)
+
+
+def remove_proxy_app_directory(config: Config) -> Command:
+    return remove_directory(config.proxy_apps_config_directory)
+
+
+def create_ssl_directory(config: Config, role: Role) -> Command:
+    return make_directory(f"{app_proxy.tls_directory(config)}/{role.name}")

@@ -1,0 +1,64 @@
+"""Registry login/logout, and the local registry container used with ``registry.server: localhost:PORT``.
+
+The password goes to ``docker login --password-stdin`` (``Command.stdin``), never onto a command line
+where a process list or a log could show it.
+"""
+
+from __future__ import annotations
+
+from pykamal.commands.args import docker
+from pykamal.commands.base import Command, Sensitive, any_of, combine
+from pykamal.config.model import RegistryConfig
+
+LOCAL_REGISTRY_CONTAINER = "kamal-docker-registry"
+LOCAL_REGISTRY_IMAGE = "registry:3"
+
+
+def _sensitive(value: str | Sensitive) -> Sensitive:
+    return value if isinstance(value, Sensitive) else Sensitive(value)
+
+
+def login(registry: RegistryConfig, username: str | Sensitive, password: str | Sensitive) -> Command | None:
+    """``docker login [server] -u <user> --password-stdin`` with the password on stdin.
+
+    None for a local registry, which needs no login. The user name is redacted in logs, as Kamal does.
+    """
+    if registry.is_local:
+        return None
+    return docker(
+        "login",
+        registry.server,
+        "-u",
+        _sensitive(username),
+        "--password-stdin",
+        stdin=_sensitive(password),
+    )
+
+
+def logout(registry: RegistryConfig) -> Command:
+    return docker("logout", registry.server)
+
+
+def setup(registry: RegistryConfig) -> Command:
+    """Start the local registry container, or create it on ``127.0.0.1:<port>``."""
+    return any_of(
+        docker("start", LOCAL_REGISTRY_CONTAINER),
+        docker(
+            "run",
+            "--detach",
+            "-p",
+            f"127.0.0.1:{registry.local_port}:5000",
+            "--name",
+            LOCAL_REGISTRY_CONTAINER,
+            LOCAL_REGISTRY_IMAGE,
+        ),
+    )
+
+
+def remove() -> Command:
+    """Stop and remove the local registry container."""
+    return combine(docker("stop", LOCAL_REGISTRY_CONTAINER), docker("rm", LOCAL_REGISTRY_CONTAINER))
+
+
+def stop() -> Command:
+    return docker("stop", LOCAL_REGISTRY_CONTAINER)
