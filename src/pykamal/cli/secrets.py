@@ -52,10 +52,8 @@ def extract(name: str, secrets_json: str, inline: bool) -> str | None:
 @secrets.command("print", help="Print the secrets (for debugging; shows every value).")
 def print_secrets() -> None:
     from pykamal.cli.context import get_globals
-    from pykamal.secrets import Secrets
 
-    config = get_globals().config()
-    for key, value in Secrets(config.secrets_path, config.destination).all().items():
+    for key, value in get_globals().config().secrets.all().items():
         _puts(f"{key}={value}")
 
 
