@@ -32,22 +32,9 @@ class SecretLookup(Protocol):
     def get(self, name: str, /) -> str | None: ...
 
 
-def merge_env(*envs: Env) -> Env:
-    """Later clear values win (keeping first positions); secret keys are united in order."""
-    clear: dict[str, str] = {}
-    secret_keys: dict[tuple[str, str], None] = {}
-    for env in envs:
-        clear.update(env.clear)
-        for key in env.secret_keys:
-            secret_keys.setdefault(key, None)
-    return Env(clear=tuple(clear.items()), secret_keys=tuple(secret_keys))
-
-
 def role_env(config: Config, role: Role, host: str) -> Env:
     """Root env, then the role's env, then the env of each tag the host carries in this role."""
-    tags = dict(config.env_tags)
-    tag_envs = [tags[tag] for tag in role.tags_for(host) if tag in tags]
-    return merge_env(config.env, role.env, *tag_envs)
+    return config.env_for(role, host)
 
 
 def clear_env_args(env: Env) -> list[Arg]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from pykamal.commands.args import docker
 from pykamal.commands.base import Command, Sensitive, any_of, combine
-from pykamal.config.model import RegistryConfig
+from pykamal.config.model import Config, RegistryConfig
+from pykamal.errors import ConfigError
 
 LOCAL_REGISTRY_CONTAINER = "kamal-docker-registry"
 LOCAL_REGISTRY_IMAGE = "registry:3"
@@ -33,6 +34,18 @@ def login(registry: RegistryConfig, username: str | Sensitive, password: str | S
         "--password-stdin",
         stdin=_sensitive(password),
     )
+
+
+def login_for(config: Config, registry: RegistryConfig | None = None) -> Command | None:
+    """``login`` with the credentials of ``registry`` (default: the root one) looked up in the secrets."""
+    registry = registry or config.registry
+    if registry.is_local:
+        return None
+    username = registry.resolve_username(config.secrets)
+    password = registry.resolve_password(config.secrets)
+    if username is None or password is None:
+        raise ConfigError(f"registry {registry.server or 'Docker Hub'}: username and password are required")
+    return login(registry, username, password)
 
 
 def logout(registry: RegistryConfig) -> Command:

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from cmd_factory import build_config
-
 from pykamal.commands.base import cmd
 from pykamal.config.model import Config
 
@@ -59,12 +57,20 @@ def raw_config(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def config_for(data: Mapping[str, Any]) -> Config:
-    return build_config(
-        raw_config(data),
-        version=data.get("version", "999"),
+    """The fixture's config through pykamal's real validation and model building."""
+    from pykamal.config.build import build_config
+    from pykamal.config.validate import validate
+
+    raw = raw_config(data)
+    validate(raw)
+    config = build_config(
+        raw,
+        config_file="config/deploy.yml",
         destination=data.get("destination"),
-        secrets=data.get("secrets", DEFAULT_SECRETS),
+        version=data.get("version", "999"),
     )
+    config.__dict__["_secrets"] = dict(data.get("secrets", DEFAULT_SECRETS))
+    return config
 
 
 def _resolve(value: Any, config: Config) -> Any:

@@ -5,10 +5,11 @@ build secrets in the environment)."""
 from __future__ import annotations
 
 import pytest
-from cmd_factory import build_config
+from cmd_fixtures import config_for
 
 from pykamal.commands import accessory, app, builder, env_file, hook, registry
 from pykamal.commands.base import Command, Sensitive
+from pykamal.config.model import Config
 
 CANARY = {
     "REGISTRY_PASSWORD": "canary-registry-pw-1",
@@ -34,18 +35,16 @@ RAW = {
 SECRET_VALUES = [*CANARY.values(), "canary-build-arg-7"]
 
 
-def _config():
-    return build_config(RAW, secrets=CANARY)
+def _config() -> Config:
+    return config_for({"replace_config": True, "config": RAW, "secrets": CANARY})
 
 
 def _all_commands() -> list[Command]:
     config = _config()
     web, workers = config.role("web"), config.role("workers")
     mysql = config.accessory("mysql")
-    username, password = config.registry.username, config.registry.password
-    assert username is not None and password is not None
     commands = [
-        registry.login(config.registry, username, password),
+        registry.login_for(config),
         app.run(config, web, "1.1.1.1", hostname="h"),
         app.run(config, workers, "1.1.1.2"),
         app.execute_in_new_container(config, web, "1.1.1.1", "env", random_hex="abcdef"),
@@ -67,9 +66,7 @@ def test_no_secret_value_in_display(command: Command) -> None:
 
 def test_registry_password_travels_on_stdin_only() -> None:
     config = _config()
-    username, password = config.registry.username, config.registry.password
-    assert username is not None and password is not None
-    login = registry.login(config.registry, username, password)
+    login = registry.login_for(config)
     assert login is not None
     assert CANARY["REGISTRY_PASSWORD"] not in login.shell()
     assert CANARY["REGISTRY_PASSWORD"] not in " ".join(login.argv())
