@@ -63,6 +63,12 @@ class RecordingExecutor:
         self._responses: list[Response] = []
         self.closed = False
 
+    async def __aenter__(self) -> RecordingExecutor:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
     # --- scripting -----------------------------------------------------------------------------
     def respond(
         self,

@@ -180,11 +180,8 @@ class Output:
         self, command_id: str, seconds: float, exit_status: int, level: str = "info"
     ) -> None:
         outcome = "successful" if exit_status == 0 else "failed"
-        self.log(
-            level if exit_status == 0 else max(level, "info", key=LEVELS.__getitem__),
-            f"Finished in {seconds:.3f} seconds with exit status {exit_status} ({outcome}).",
-            command_id,
-        )
+        message = f"Finished in {seconds:.3f} seconds with exit status {exit_status} ({outcome})."
+        self.log(level, message, command_id)
 
 
 def print_by_host(output: Output, host: str, text: str, *, kind: str = "App", quiet: bool = False) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 SSHD = "/usr/sbin/sshd"
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 FARM_USER = "pkfarm"
+FARM_USER_HOME = "/var/lib/pkfarm"
 
 
 def available() -> str | None:
@@ -36,28 +37,22 @@ def available() -> str | None:
     return None
 
 
-def ensure_user(name: str = FARM_USER) -> tuple[int, int]:
+def ensure_user(name: str = FARM_USER, home: str = FARM_USER_HOME) -> tuple[int, int]:
+    """The login account of farm hosts (created if missing), with a writable home for light hosts."""
     import pwd
 
     try:
-        entry = pwd.getpwnam(name)
+        pwd.getpwnam(name)
     except KeyError:
         subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--home-dir",
-                "/nonexistent",
-                "--shell",
-                "/bin/sh",
-                name,
-            ],
+            ["useradd", "--system", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh", name],
             check=True,
         )
-        entry = pwd.getpwnam(name)
     # "!" (locked) makes sshd refuse even key logins when PAM is off; "*" only disables passwords
-    subprocess.run(["usermod", "-p", "*", name], check=True)
+    subprocess.run(["usermod", "-p", "*", "-d", home, name], check=True)
+    entry = pwd.getpwnam(name)
+    Path(home).mkdir(parents=True, exist_ok=True)
+    os.chown(home, entry.pw_uid, entry.pw_gid)
     return entry.pw_uid, entry.pw_gid
 
 
@@ -107,6 +102,9 @@ class SshdFarm:
     first: int = 11
     hosts: list[FarmHost] = field(default_factory=list)
     user: str = FARM_USER
+    # False: no ForceCommand wrapper (no per-host home or command log), one shell per command,
+    # for benchmarks with many hosts; every host then shares the account's home directory
+    isolated: bool = True
 
     @property
     def client_key(self) -> Path:
@@ -182,8 +180,8 @@ class SshdFarm:
             "MaxSessions 20\n"
             "AllowTcpForwarding yes\n"
             "LogLevel ERROR\n"
-            f"ForceCommand {wrapper}\n"
-            f"Subsystem sftp {SFTP_SERVER}\n"
+            + (f"ForceCommand {wrapper}\n" if self.isolated else "")
+            + f"Subsystem sftp {SFTP_SERVER}\n"
         )
 
     def start_host(self, host: FarmHost) -> None:

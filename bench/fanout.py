@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Fan-out benchmark: wall time of ``server exec 'true'`` on 1, 10 and 50 hosts, pykamal vs kamal.
+
+Hosts are lightweight: one ``sshd`` per loopback address (127.0.79.x) on this machine (see
+tests/integration/remote/sshd_farm.py), so the hosts' own work shares this machine's CPUs with the
+tools being measured. Needs root and openssh-server. Each measurement is the median of --repeat runs
+of the whole command (process start, config load, connections, audit line, command, output).
+
+    python bench/fanout.py                     # 1,10,50 hosts, both tools, 3 runs each
+    python bench/fanout.py --sizes 1,50 --tools pykamal --repeat 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "integration" / "remote"))
+
+from sshd_farm import SshdFarm, available  # noqa: E402
+
+TOOLS = {"pykamal": [sys.executable, "-m", "pykamal"], "kamal": ["kamal"]}
+
+
+def write_project(directory: Path, hosts: list[str], farm: SshdFarm) -> Path:
+    (directory / "config").mkdir(parents=True, exist_ok=True)
+    servers = "\n".join(f"    - {host}" for host in hosts)
+    (directory / "config" / "deploy.yml").write_text(
+        "service: bench\n"
+        "image: bench\n"
+        f"servers:\n  web:\n{servers}\n"
+        "registry:\n  server: localhost:5555\n"
+        "builder:\n  arch: amd64\n"
+        f"ssh:\n  user: {farm.user}\n  config: {farm.ssh_config_path}\n"
+    )
+    return directory
+
+
+def run_once(tool: str, project: Path) -> float:
+    env = dict(os.environ, VERSION="bench")
+    started = time.perf_counter()
+    completed = subprocess.run(
+        [*TOOLS[tool], "server", "exec", "-q", "true"],
+        cwd=project,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=300,
+    )
+    elapsed = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"{tool} failed on {project}: {completed.stderr.strip()[-800:]}")
+    return elapsed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1,10,50", help="comma separated host counts")
+    parser.add_argument("--tools", default="pykamal,kamal", help="comma separated: pykamal, kamal")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (median reported)")
+    parser.add_argument(
+        "--isolated", action="store_true", help="per-host homes and command logs (slower hosts)"
+    )
+    args = parser.parse_args()
+
+    reason = available()
+    if reason:
+        print(f"cannot run: {reason}", file=sys.stderr)
+        return 2
+    sizes = sorted({int(s) for s in args.sizes.split(",")})
+    tools = [t for t in args.tools.split(",") if t]
+    for tool in tools:
+        if tool not in TOOLS:
+            parser.error(f"unknown tool {tool}")
+        if tool == "kamal" and not shutil.which("kamal"):
+            print("kamal not installed: skipping it", file=sys.stderr)
+            tools.remove(tool)
+
+    workdir = Path(tempfile.mkdtemp(prefix="pykamal-bench-"))
+    workdir.chmod(0o755)  # sshd reads the farm's authorized_keys as the farm user
+    farm = SshdFarm(workdir / "farm", max(sizes), net=79, isolated=args.isolated)
+    print(f"starting {max(sizes)} sshd hosts on 127.0.79.x ...", flush=True)
+    farm.start()
+    results: dict[tuple[str, int], float] = {}
+    try:
+        projects = {n: write_project(workdir / f"project-{n}", farm.addresses[:n], farm) for n in sizes}
+        for tool in tools:
+            run_once(tool, projects[sizes[0]])  # warm-up: file caches, first host key checks
+            for n in sizes:
+                times = [run_once(tool, projects[n]) for _ in range(args.repeat)]
+                results[(tool, n)] = statistics.median(times)
+                print(
+                    f"  {tool:8} {n:3} hosts: {results[(tool, n)]:.3f} s  (runs: "
+                    + ", ".join(f"{t:.3f}" for t in times)
+                    + ")",
+                    flush=True,
+                )
+    finally:
+        farm.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    base = sizes[0]
+    print()
+    print(f"{'tool':8} {'hosts':>5} {'wall s':>8} {'vs ' + str(base) + ' host':>10}")
+    for tool in tools:
+        for n in sizes:
+            wall = results[(tool, n)]
+            print(f"{tool:8} {n:5} {wall:8.3f} {wall / results[(tool, base)]:9.2f}x")
+    if "pykamal" in tools and "kamal" in tools:
+        print()
+        for n in sizes:
+            print(f"{n:3} hosts: kamal / pykamal = {results[('kamal', n)] / results[('pykamal', n)]:.2f}x")
+    if "pykamal" in tools and len(sizes) > 1:
+        ratio = results[("pykamal", sizes[-1])] / results[("pykamal", base)]
+        verdict = "meets" if ratio <= 1.5 else "misses"
+        print(f"\npykamal {sizes[-1]} hosts / {base} host = {ratio:.2f}x ({verdict} the 1.5x goal)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
