@@ -1,9 +1,10 @@
 """Running the ``$(command)`` substitutions found in secrets files.
 
-A command starting with ``kamal secrets`` or ``pykamal secrets`` runs inside this process (as Kamal
-does), so fetching from a password manager needs no second interpreter. Anything else is handed, as
-written by the user, to ``sh -c``; earlier keys reach it as environment variables of that one child
-process (never spliced into the command text, never exported into our own environment).
+A command starting with ``kamal secrets`` (or ``pykamal``, ``bin/kamal``, ``bundle exec kamal``) runs
+inside this process, as Kamal does for ``kamal secrets``, so fetching from a password manager needs no
+second interpreter. Anything else is handed, as written by the user, to ``sh -c``; earlier keys reach
+it as environment variables of that one child process (never spliced into the command text, never
+exported into our own environment).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from pykamal.errors import PykamalError, SecretsError
 
 TIMEOUT_ENV = "PYKAMAL_SECRETS_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
-_INLINE = re.compile(r"\A\s*(?:py)?kamal\s+secrets\s")
+# `kamal secrets …`, also as `pykamal`, `bin/kamal` or `bundle exec kamal`
+_INLINE = re.compile(r"\A\s*(?:bundle\s+exec\s+)?(?:[\w.~-]*/)*(?:py)?kamal\s+secrets\s")
 
 
 def timeout_seconds() -> float | None:
@@ -121,7 +123,7 @@ def run_inline(command: str, variables: Mapping[str, str], where: str) -> str:
         words = shellsplit(text)
     except ValueError as exc:
         raise SecretsError(f"{where}: cannot split $({_short(command)}): {exc}") from None
-    args = words[2:]
+    args = words[words.index("secrets") + 1 :] if "secrets" in words else []
     subcommand = next((arg for arg in args if not arg.startswith("-")), None)
     if subcommand not in ("fetch", "extract"):
         raise SecretsError(

@@ -52,7 +52,7 @@ def test_bad_timeout_setting(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> 
         Secrets().get("A")
 
 
-@pytest.mark.parametrize("program", ["kamal", "pykamal"])
+@pytest.mark.parametrize("program", ["kamal", "pykamal", "bin/kamal", "bundle exec kamal", "./bin/pykamal"])
 def test_kamal_secrets_commands_run_in_process(
     workdir: Path, program: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
