@@ -16,6 +16,7 @@ from pykamal.commands.args import (
     docker,
     grep_args,
     host_path_word,
+    logging_args,
     loose,
     make_directory,
     optionize,
@@ -32,25 +33,25 @@ FILE_MODE = "755"
 # --- arguments -------------------------------------------------------------------------------------
 
 
-def env_args(config: Config, accessory: Accessory) -> list[Arg]:
+def _env_args(config: Config, accessory: Accessory) -> list[Arg]:
     return [*env_file.clear_env_args(accessory.env), "--env-file", config.accessory_env_file(accessory)]
 
 
-def label_args(accessory: Accessory) -> list[Arg]:
+def _label_args(accessory: Accessory) -> list[Arg]:
     labels: dict[str, str] = {"service": accessory.service}
     labels.update(dict(accessory.labels))
     return argumentize("--label", labels.items())
 
 
-def publish_args(accessory: Accessory) -> list[Arg]:
+def _publish_args(accessory: Accessory) -> list[Arg]:
     return ["--publish", loose(accessory.port)] if accessory.port else []
 
 
-def network_args(accessory: Accessory) -> list[Arg]:
+def _network_args(accessory: Accessory) -> list[Arg]:
     return ["--network", loose(accessory.network)]
 
 
-def option_args(accessory: Accessory) -> list[Arg]:
+def _option_args(accessory: Accessory) -> list[Arg]:
     return optionize(accessory.options)
 
 
@@ -113,7 +114,7 @@ def directories(accessory: Accessory) -> list[DirectoryMount]:
     return out
 
 
-def volume_args(accessory: Accessory) -> list[Arg]:
+def _volume_args(accessory: Accessory) -> list[Arg]:
     args: list[Arg] = repeat("--volume", accessory.volumes)
     for f in files(accessory):
         args += volume(f.host_path, f.container_path, f.options)
@@ -134,22 +135,20 @@ def run(config: Config, accessory: Accessory, host: str | None = None) -> Comman
         "--detach",
         "--restart",
         "unless-stopped",
-        network_args(accessory),
+        _network_args(accessory),
         _root_logging_args(config),
-        publish_args(accessory),
+        _publish_args(accessory),
         ["--env", word("KAMAL_HOST=", Quoted(host))] if host else None,
-        env_args(config, accessory),
-        volume_args(accessory),
-        label_args(accessory),
-        option_args(accessory),
+        _env_args(config, accessory),
+        _volume_args(accessory),
+        _label_args(accessory),
+        _option_args(accessory),
         accessory.image,
         Raw(accessory.cmd) if accessory.cmd else None,
     )
 
 
 def _root_logging_args(config: Config) -> list[Arg]:
-    from pykamal.commands.app import logging_args
-
     return logging_args(config.logging)
 
 
@@ -238,10 +237,10 @@ def execute_in_new_container(
         "run",
         interactive_flag(tty) if interactive else None,
         "--rm",
-        network_args(accessory),
-        env_args(config, accessory),
-        volume_args(accessory),
-        option_args(accessory),
+        _network_args(accessory),
+        _env_args(config, accessory),
+        _volume_args(accessory),
+        _option_args(accessory),
         accessory.image,
         Raw(command) if command else None,
     )

@@ -17,7 +17,7 @@ from pykamal.commands.args import (
     container_id_for,
     docker,
     grep_args,
-    is_present,
+    logging_args,
     loose,
     make_directory,
     optionize,
@@ -74,35 +74,27 @@ def replaced_version(version: str, random_hex: str) -> str:
 # --- argument groups -------------------------------------------------------------------------------
 
 
-def merged_logging(root: Logging, role: Logging) -> Logging:
+def _merged_logging(root: Logging, role: Logging) -> Logging:
     """Role logging deep-merged over root logging (role wins)."""
     options = {**dict(root.options), **dict(role.options)}
     return Logging(driver=role.driver or root.driver, options=tuple(options.items()))
 
 
-def logging_args(logging: Logging) -> list[Arg]:
-    """``--log-driver``/``--log-opt`` flags; ``--log-opt max-size="10m"`` when nothing is configured."""
-    if is_present(logging.driver) or logging.options:
-        driver = optionize([("log-driver", logging.driver)]) if logging.driver else []
-        return [*driver, *argumentize("--log-opt", logging.options)]
-    return argumentize("--log-opt", [("max-size", "10m")])
+def _role_logging_args(config: Config, role: Role) -> list[Arg]:
+    return logging_args(_merged_logging(config.logging, role.logging))
 
 
-def role_logging_args(config: Config, role: Role) -> list[Arg]:
-    return logging_args(merged_logging(config.logging, role.logging))
-
-
-def env_args(config: Config, role: Role, host: str) -> list[Arg]:
+def _env_args(config: Config, role: Role, host: str) -> list[Arg]:
     """Clear variables on the line, secret ones through the role's env file."""
     env = env_file.role_env(config, role, host)
     return [*env_file.clear_env_args(env), "--env-file", config.role_env_file(role)]
 
 
-def volume_args(config: Config) -> list[Arg]:
+def _volume_args(config: Config) -> list[Arg]:
     return repeat("--volume", config.volumes)
 
 
-def label_args(config: Config, role: Role) -> list[Arg]:
+def _label_args(config: Config, role: Role) -> list[Arg]:
     labels: dict[str, str | None] = {
         "service": config.service,
         "role": role.name,
@@ -113,7 +105,7 @@ def label_args(config: Config, role: Role) -> list[Arg]:
     return argumentize("--label", labels.items())
 
 
-def option_args(role: Role) -> list[Arg]:
+def _option_args(role: Role) -> list[Arg]:
     return optionize(role.options)
 
 
@@ -137,7 +129,7 @@ def asset_volume_directory(config: Config, role: Role, version: str | None = Non
     return f"{config.apps_directory}/assets/volumes/{role.name}-{version or config.version}"
 
 
-def asset_volume_args(config: Config, role: Role) -> list[Arg]:
+def _asset_volume_args(config: Config, role: Role) -> list[Arg]:
     asset = _asset_path_config(config, role)
     if asset is None or not role.running_proxy:
         return []
@@ -177,12 +169,12 @@ def run(config: Config, role: Role, host: str, *, hostname: str | None = None) -
         NETWORK,
         ["--hostname", hostname] if hostname else None,
         kamal_env,
-        env_args(config, role, host),
-        role_logging_args(config, role),
-        volume_args(config),
-        asset_volume_args(config, role),
-        label_args(config, role),
-        option_args(role),
+        _env_args(config, role, host),
+        _role_logging_args(config, role),
+        _volume_args(config),
+        _asset_volume_args(config, role),
+        _label_args(config, role),
+        _option_args(role),
         config.absolute_image,
         _cmd_arg(role.cmd),
     )
@@ -192,7 +184,7 @@ def start(config: Config, role: Role) -> Command:
     return docker("start", container_name(config, role))
 
 
-def stop_args(config: Config, role: Role) -> list[Arg]:
+def _stop_args(config: Config, role: Role) -> list[Arg]:
     """``-t <drain_timeout>`` for roles without the proxy (the proxy drains requests itself)."""
     return [] if role.running_proxy else ["-t", str(config.drain_timeout)]
 
@@ -204,7 +196,7 @@ def stop(config: Config, role: Role, version: str | None = None) -> Command:
         if version
         else current_running_container_id(config, role)
     )
-    return pipe(source, xargs(docker("stop", *stop_args(config, role))))
+    return pipe(source, xargs(docker("stop", *_stop_args(config, role))))
 
 
 def status(config: Config, role: Role, version: str) -> Command:
@@ -216,13 +208,13 @@ def status(config: Config, role: Role, version: str) -> Command:
 
 
 def info(config: Config, role: Role | None) -> Command:
-    return docker("ps", container_filter_args(config, role))
+    return docker("ps", _container_filter_args(config, role))
 
 
 # --- finding containers and versions ---------------------------------------------------------------
 
 
-def container_filters(config: Config, role: Role | None, statuses: Iterable[str] = ()) -> list[str]:
+def _container_filters(config: Config, role: Role | None, statuses: Iterable[str] = ()) -> list[str]:
     filters = [f"label=service={config.service}", f"label=destination={config.destination or ''}"]
     if role is not None:
         filters.append(f"label=role={role.name}")
@@ -230,8 +222,8 @@ def container_filters(config: Config, role: Role | None, statuses: Iterable[str]
     return filters
 
 
-def container_filter_args(config: Config, role: Role | None, statuses: Iterable[str] = ()) -> list[Arg]:
-    return repeat("--filter", container_filters(config, role, statuses))
+def _container_filter_args(config: Config, role: Role | None, statuses: Iterable[str] = ()) -> list[Arg]:
+    return repeat("--filter", _container_filters(config, role, statuses))
 
 
 def container_id_for_version(
@@ -245,7 +237,7 @@ def _latest_image_id(config: Config) -> Command:
 
 
 def _latest_container(config: Config, role: Role, fmt: Sequence[Arg], filters: Sequence[Arg] = ()) -> Command:
-    return docker("ps", "--latest", *fmt, container_filter_args(config, role, ACTIVE_STATUSES), *filters)
+    return docker("ps", "--latest", *fmt, _container_filter_args(config, role, ACTIVE_STATUSES), *filters)
 
 
 def _current_running_container(config: Config, role: Role, fmt: Sequence[Arg]) -> Command:
@@ -277,7 +269,7 @@ def list_versions(config: Config, role: Role, *docker_args: Arg, statuses: Itera
     return pipe(
         docker(
             "ps",
-            container_filter_args(config, role, statuses),
+            _container_filter_args(config, role, statuses),
             *docker_args,
             "--format",
             Quoted("{{.Names}}"),
@@ -287,7 +279,7 @@ def list_versions(config: Config, role: Role, *docker_args: Arg, statuses: Itera
 
 
 def list_containers(config: Config, role: Role | None = None) -> Command:
-    return docker("container", "ls", "--all", container_filter_args(config, role))
+    return docker("container", "ls", "--all", _container_filter_args(config, role))
 
 
 def list_container_names(config: Config, role: Role | None = None) -> Command:
@@ -303,7 +295,7 @@ def rename_container(config: Config, role: Role, version: str, new_version: str)
 
 
 def remove_containers(config: Config, role: Role | None) -> Command:
-    return docker("container", "prune", "--force", container_filter_args(config, role))
+    return docker("container", "prune", "--force", _container_filter_args(config, role))
 
 
 def container_health_log(config: Config, role: Role, version: str) -> Command:
@@ -375,11 +367,11 @@ def execute_in_new_container(
         exec_container_name(config, role, random_hex),
         "--network",
         NETWORK,
-        env_args(config, role, host),
+        _env_args(config, role, host),
         argumentize("--env", env),
-        role_logging_args(config, role),
-        volume_args(config),
-        option_args(role),
+        _role_logging_args(config, role),
+        _volume_args(config),
+        _option_args(role),
         config.absolute_image,
         _cmd_arg(command),
     )

@@ -49,7 +49,7 @@ def _container_tls_path(config: Config, role_name: str | None, filename: str) ->
     return "/".join(p for p in parts if p)
 
 
-def deploy_options(config: Config, proxy: ProxyConfig, role_name: str | None) -> list[tuple[str, Any]]:
+def _deploy_options(config: Config, proxy: ProxyConfig, role_name: str | None) -> list[tuple[str, Any]]:
     """The options of ``kamal-proxy deploy`` (after ``--target``), in Kamal's order; unset ones left out."""
     custom_tls = proxy.custom_ssl_certificate
     error_pages = (
@@ -82,27 +82,27 @@ def deploy_options(config: Config, proxy: ProxyConfig, role_name: str | None) ->
     return [(k, v) for k, v in options if v is not None]
 
 
-def deploy_args(config: Config, proxy: ProxyConfig, target: str, role_name: str | None) -> list[Arg]:
+def _deploy_args(config: Config, proxy: ProxyConfig, target: str, role_name: str | None) -> list[Arg]:
     """``--target="<container id>:<app port>"`` followed by every configured option."""
-    options = [("target", f"{target}:{proxy.app_port}"), *deploy_options(config, proxy, role_name)]
+    options = [("target", f"{target}:{proxy.app_port}"), *_deploy_options(config, proxy, role_name)]
     return optionize(options, joined=True)
 
 
-def proxy_exec(*args: Arg) -> Command:
+def _proxy_exec(*args: Arg) -> Command:
     return docker("exec", PROXY_CONTAINER, "kamal-proxy", *args)
 
 
 def deploy(config: Config, service: str, proxy: ProxyConfig, target: str, role_name: str | None) -> Command:
     """Point ``service`` at the container ``target``; kamal-proxy health-checks it, then switches."""
-    return proxy_exec("deploy", service, *deploy_args(config, proxy, target, role_name))
+    return _proxy_exec("deploy", service, *_deploy_args(config, proxy, target, role_name))
 
 
 def remove(service: str) -> Command:
-    return proxy_exec("remove", service)
+    return _proxy_exec("remove", service)
 
 
 def resume(service: str) -> Command:
-    return proxy_exec("resume", service)
+    return _proxy_exec("resume", service)
 
 
 def stop(service: str, *, drain_timeout: int | None = None, message: str | None = None) -> Command:
@@ -110,4 +110,4 @@ def stop(service: str, *, drain_timeout: int | None = None, message: str | None 
     options = [
         (k, v) for k, v in (("drain-timeout", _seconds(drain_timeout)), ("message", message)) if v is not None
     ]
-    return proxy_exec("stop", service, *optionize(options, joined=True))
+    return _proxy_exec("stop", service, *optionize(options, joined=True))

@@ -13,6 +13,7 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from pykamal.commands.base import Arg, Command, Quoted, Raw, Sensitive, cmd, quote, word
+from pykamal.config.model import Logging
 
 # Characters a bare value may use and still be emitted unquoted: word characters, path punctuation,
 # a leading ``~`` and ``$NAME``/``${NAME}`` references (which the host's shell expands, as with Kamal).
@@ -159,3 +160,11 @@ def grep_args(grep: str, grep_options: str | None, *, double: bool = False) -> l
     pattern: Arg = Quoted(grep) if double else Quoted(grep, single=True)
     options = [loose(o) for o in shlex.split(grep_options)] if grep_options else []
     return ["grep", pattern, *options]
+
+
+def logging_args(logging: Logging) -> list[Arg]:
+    """``--log-driver``/``--log-opt`` flags; ``--log-opt max-size="10m"`` when nothing is configured."""
+    if is_present(logging.driver) or logging.options:
+        driver = optionize([("log-driver", logging.driver)]) if logging.driver else []
+        return [*driver, *argumentize("--log-opt", logging.options)]
+    return argumentize("--log-opt", [("max-size", "10m")])

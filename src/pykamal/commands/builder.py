@@ -290,7 +290,7 @@ def secret_values(config: Config, secrets: SecretLookup) -> list[tuple[str, Sens
     return out
 
 
-def build_options(config: Config) -> list[Arg]:
+def _build_options(config: Config) -> list[Arg]:
     """Cache, label, build args (redacted in logs), secret ids, dockerfile, target, ssh, attestations."""
     builder = config.builder
     source, destination = cache_from(config), cache_to(config)
@@ -337,7 +337,7 @@ def push(
         _platform_args(list(builder.arches)),
         None if _docker_driver(builder) else ["--builder", builder_name(config, local_arch)],
         _tag_args(config, tag_as_dirty),
-        build_options(config),
+        _build_options(config),
         "--no-cache" if no_cache else None,
         build_context(config),
         Raw("2>&1"),

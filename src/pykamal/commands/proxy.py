@@ -67,7 +67,7 @@ def _format_bind_ip(ip: str) -> str:
     return ip
 
 
-def publish_args(http_port: int, https_port: int, bind_ips: tuple[str, ...] | list[str] = ()) -> list[str]:
+def _publish_args(http_port: int, https_port: int, bind_ips: tuple[str, ...] | list[str] = ()) -> list[str]:
     """``--publish [ip:]<http>:80 --publish [ip:]<https>:443`` per bind address."""
     out: list[str] = []
     addresses: list[str | None] = list(bind_ips) or [None]
@@ -78,31 +78,31 @@ def publish_args(http_port: int, https_port: int, bind_ips: tuple[str, ...] | li
     return out
 
 
-def logging_args(max_size: str | None) -> list[str]:
+def _logging_args(max_size: str | None) -> list[str]:
     return ["--log-opt", f"max-size={max_size}"] if max_size else []
 
 
-def run_command_options(debug: bool, metrics_port: int | None) -> list[tuple[str, Any]]:
+def _run_command_options(debug: bool, metrics_port: int | None) -> list[tuple[str, Any]]:
     return [(k, v) for k, v in (("debug", True if debug else None), ("metrics-port", metrics_port)) if v]
 
 
-def image(run: ProxyRunConfig) -> str:
+def _image(run: ProxyRunConfig) -> str:
     return f"{'/'.join(p for p in (run.registry, run.repository) if p)}:{run.version}"
 
 
-def docker_options_args(run: ProxyRunConfig) -> list[Arg]:
+def _docker_options_args(run: ProxyRunConfig) -> list[Arg]:
     """Volumes, published ports, logging, metrics port and extra options of the proxy container."""
     return [
         *volume(APPS_DIRECTORY, APPS_CONTAINER_DIRECTORY),
-        *(publish_args(run.http_port, run.https_port, run.bind_ips) if run.publish else []),
-        *logging_args(run.log_max_size),
+        *(_publish_args(run.http_port, run.https_port, run.bind_ips) if run.publish else []),
+        *_logging_args(run.log_max_size),
         *([f"--expose={run.metrics_port}"] if run.metrics_port else []),
         *optionize(run.options),
     ]
 
 
-def run_command(run: ProxyRunConfig) -> list[Arg]:
-    return ["kamal-proxy", "run", *optionize(run_command_options(run.debug, run.metrics_port))]
+def _run_command(run: ProxyRunConfig) -> list[Arg]:
+    return ["kamal-proxy", "run", *optionize(_run_command_options(run.debug, run.metrics_port))]
 
 
 # --- container -------------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def run(config: Config, host: str) -> Command:
     settings = run_config_for_host(config, host)
     if settings is not None:
         return docker(
-            _docker_run_base(), docker_options_args(settings), image(settings), run_command(settings)
+            _docker_run_base(), _docker_options_args(settings), _image(settings), _run_command(settings)
         )
     legacy = docker(_docker_run_base(), volume(APPS_DIRECTORY, APPS_CONTAINER_DIRECTORY))
     return pipe(boot_config(), xargs(legacy))
@@ -247,10 +247,10 @@ def ensure_apps_config_directory() -> Command:
 # --- legacy boot_config files ----------------------------------------------------------------------
 
 
-def default_boot_options() -> list[str]:
+def _default_boot_options() -> list[str]:
     return [
-        *publish_args(DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT),
-        *logging_args(DEFAULT_LOG_MAX_SIZE),
+        *_publish_args(DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT),
+        *_logging_args(DEFAULT_LOG_MAX_SIZE),
     ]
 
 
@@ -259,18 +259,18 @@ def _read_file(path: str, default: str = "") -> Command:
 
 
 def read_boot_options() -> Command:
-    return _read_file(OPTIONS_FILE, " ".join(default_boot_options()))
+    return _read_file(OPTIONS_FILE, " ".join(_default_boot_options()))
 
 
-def read_image() -> Command:
+def _read_image() -> Command:
     return _read_file(IMAGE_FILE, DEFAULT_IMAGE)
 
 
-def read_image_version() -> Command:
+def _read_image_version() -> Command:
     return _read_file(IMAGE_VERSION_FILE, MINIMUM_VERSION)
 
 
-def read_run_command() -> Command:
+def _read_run_command() -> Command:
     return _read_file(RUN_COMMAND_FILE)
 
 
@@ -279,8 +279,8 @@ def boot_config() -> Command:
     return cmd(
         "echo",
         Subst(read_boot_options()),
-        word(Subst(read_image()), ":", Subst(read_image_version())),
-        Subst(read_run_command()),
+        word(Subst(_read_image()), ":", Subst(_read_image_version())),
+        Subst(_read_run_command()),
     )
 
 
@@ -350,19 +350,19 @@ def boot_config_files(
 ) -> BootConfigFiles:
     """The file contents for ``proxy boot_config set`` with these options (Kamal's format)."""
     options = [
-        *(publish_args(http_port, https_port, publish_host_ips) if publish else []),
-        *logging_args(log_max_size),
+        *(_publish_args(http_port, https_port, publish_host_ips) if publish else []),
+        *_logging_args(log_max_size),
         *([f"--expose={metrics_port}"] if metrics_port else []),
         *(f"--{option}" for option in docker_options),
     ]
     image_name = "/".join(p for p in (registry or None, repository or "basecamp", "kamal-proxy") if p)
-    run_options = run_command_options(debug, metrics_port)
+    run_options = _run_command_options(debug, metrics_port)
     run_line = None
     if run_options:
         rendered = Command(tuple(optionize(run_options))).shell()
         run_line = f"kamal-proxy run {rendered}"
     return BootConfigFiles(
-        options=" ".join(options) if options != default_boot_options() else None,
+        options=" ".join(options) if options != _default_boot_options() else None,
         image=image_name if image_name != DEFAULT_IMAGE else None,
         image_version=image_version or None,
         run_command=run_line,

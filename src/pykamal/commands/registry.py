@@ -71,7 +71,3 @@ def setup(registry: RegistryConfig) -> Command:
 def remove() -> Command:
     """Stop and remove the local registry container."""
     return combine(docker("stop", LOCAL_REGISTRY_CONTAINER), docker("rm", LOCAL_REGISTRY_CONTAINER))
-
-
-def stop() -> Command:
-    return docker("stop", LOCAL_REGISTRY_CONTAINER)

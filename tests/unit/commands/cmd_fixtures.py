@@ -82,6 +82,8 @@ def _resolve(value: Any, config: Config) -> Any:
             return config.role(name).proxy
         if kind == "accessory":
             return config.accessory(name)
+        if kind == "accessory_env":
+            return config.accessory(name).env
         if kind == "accessory_proxy":
             return config.accessory(name).proxy
         if kind == "registry":

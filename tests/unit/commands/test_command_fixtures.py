@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 import pytest
@@ -15,18 +14,17 @@ CASES = load_cases()
 
 
 def _display(result: Any) -> Any:
+    """A builder's result as fixtures state it: commands as display lines, secrets as their redaction."""
+    if isinstance(result, Sensitive):
+        return result.redaction
     if isinstance(result, Command):
         return result.display()
-    if isinstance(result, list | tuple) and result and all(isinstance(r, Command) for r in result):
-        return [r.display() for r in result]
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return json.loads(json.dumps(dataclasses.asdict(result), default=str))
-    if isinstance(result, list) and result and all(dataclasses.is_dataclass(r) for r in result):
+        return {f.name: _display(getattr(result, f.name)) for f in dataclasses.fields(result)}
+    if isinstance(result, list | tuple):
         return [_display(r) for r in result]
-    if isinstance(result, tuple):
-        return json.loads(json.dumps(result, default=str))
     if isinstance(result, dict):
-        return {k: (v.redaction if isinstance(v, Sensitive) else v) for k, v in result.items()}
+        return {k: _display(v) for k, v in result.items()}
     return result
 
 
