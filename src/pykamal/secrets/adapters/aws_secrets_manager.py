@@ -41,7 +41,10 @@ class AwsSecretsManager(Adapter):
         args += ["--output", "json"]
         output = self.run(*args)
         if not output.ok:
-            raise SecretsError(f"Could not read {', '.join(ids)} from AWS Secrets Manager")
+            raise SecretsError(
+                f"Could not read {', '.join(ids)} from AWS Secrets Manager "
+                "(see the aws error above; check credentials, region and the --account profile)"
+            )
         data = self.parse_json(output, "secretsmanager batch-get-secret-value")
         if not isinstance(data, dict):
             raise SecretsError("AWS Secrets Manager: unexpected batch-get-secret-value output")
