@@ -233,8 +233,7 @@ class Sandbox:
         else:
             self._remove_containers(f"{ROLE_LABEL}=registry")
         wanted = {self._host_container(i) for i in range(1, self.spec.hosts + 1)}
-        for surplus in sorted(set(self._containers("host")) - wanted):
-            self._remove_host(surplus)
+        self._remove_hosts(sorted(set(self._containers("host")) - wanted))
         with ThreadPoolExecutor(max_workers=min(8, max(1, self.spec.hosts))) as pool:
             list(pool.map(self._ensure_host, range(1, self.spec.hosts + 1)))
         if self.spec.uses_registry:
@@ -403,9 +402,14 @@ class Sandbox:
             removed.append(str(self.paths.root))
         return removed
 
-    def _remove_host(self, name: str) -> None:
-        self.docker.run(["rm", "--force", "--volumes", name])
-        self.docker.run(["volume", "rm", "--force", f"{name}-docker"], check=False)
+    def _remove_hosts(self, names: list[str]) -> None:
+        if not names:
+            return
+        self.docker.run(["rm", "--force", "--volumes", *names])
+        volumes = set(self.docker.names("volume", f"{NAME_LABEL}={self.spec.name}"))
+        stale = [f"{name}-docker" for name in names if f"{name}-docker" in volumes]
+        if stale:
+            self.docker.run(["volume", "rm", "--force", *stale])
 
     # -- status ---------------------------------------------------------------------------
 
