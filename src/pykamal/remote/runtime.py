@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
+INTERRUPTED_EXIT_CODE = 128 + signal.SIGINT
 
 
 def make_output(globals_: Globals) -> Output:
@@ -77,3 +78,7 @@ def run_async(main: Callable[[], Coroutine[Any, Any, T]]) -> T:
             print("Terminated", file=sys.stderr)
             raise SystemExit(TERMINATED_EXIT_CODE) from None
         raise
+    except KeyboardInterrupt:
+        # exit here with the shell's code for SIGINT (click would turn the interrupt into "Aborted!", 1)
+        print("Interrupted", file=sys.stderr)
+        raise SystemExit(INTERRUPTED_EXIT_CODE) from None
