@@ -1,0 +1,106 @@
+"""``pykamal build push|pull|deliver|create|remove|details|dev``."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import click
+
+from pykamal.cli.context import get_globals
+from pykamal.cli.core import group
+
+if TYPE_CHECKING:
+    from pykamal.flows.context import Run
+
+
+@group("build", help="Build application image")
+def build() -> None:
+    pass
+
+
+def _run(subcommand: str, step: Callable[[Run], Awaitable[None]], **options: object) -> None:
+    from pykamal.flows.context import make_run
+    from pykamal.remote.runtime import run_async
+
+    run = make_run(get_globals(), "build", subcommand, **options)
+
+    async def main() -> None:
+        try:
+            await step(run)
+        finally:
+            await run.executor.close()
+
+    run_async(main)
+
+
+def _output_option(default: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    return click.option(
+        "--output",
+        default=default,
+        show_default=True,
+        metavar="EXPORT_TYPE",
+        help="Exported type for the build result (any type `docker buildx build --output` accepts).",
+    )
+
+
+_no_cache_option = click.option(
+    "--no-cache", "no_cache", is_flag=True, default=False, help="Build without using Docker's build cache."
+)
+
+
+@build.command("deliver", help="Build app and push app image to registry then pull image on servers")
+@_output_option("registry")
+@_no_cache_option
+def deliver(output: str, no_cache: bool) -> None:
+    from pykamal.flows import build as flows
+
+    _run("deliver", flows.deliver, output=output, no_cache=no_cache)
+
+
+@build.command("push", help="Build and push app image to registry")
+@_output_option("registry")
+@_no_cache_option
+def push(output: str, no_cache: bool) -> None:
+    from pykamal.flows import build as flows
+
+    _run("push", flows.push, output=output, no_cache=no_cache)
+
+
+@build.command("pull", help="Pull app image from registry onto servers")
+def pull() -> None:
+    from pykamal.flows import build as flows
+
+    _run("pull", flows.pull)
+
+
+@build.command("create", help="Create a build setup")
+def create() -> None:
+    from pykamal.flows import build as flows
+
+    _run("create", flows.create)
+
+
+@build.command("remove", help="Remove build setup")
+def remove() -> None:
+    from pykamal.flows import build as flows
+
+    _run("remove", flows.remove)
+
+
+@build.command("details", help="Show build setup")
+def details() -> None:
+    from pykamal.flows import build as flows
+
+    _run("details", flows.details)
+
+
+@build.command(
+    "dev", help="Build using the working directory, tag it as dirty, and push to local image store."
+)
+@_output_option("docker")
+@_no_cache_option
+def dev(output: str, no_cache: bool) -> None:
+    from pykamal.flows import build as flows
+
+    _run("dev", flows.dev, output=output, no_cache=no_cache)

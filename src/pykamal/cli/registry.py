@@ -1,0 +1,66 @@
+"""``pykamal registry setup|remove|login|logout`` with ``-L/--skip-local`` and ``-R/--skip-remote``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from pykamal.cli.context import get_globals
+from pykamal.cli.core import group
+
+
+@group("registry", help="Login and -out of the image registry")
+def registry() -> None:
+    pass
+
+
+def _skip_options(fn: Callable[..., None]) -> Callable[..., None]:
+    fn = click.option(
+        "-R", "--skip-remote", "skip_remote", is_flag=True, default=False, help="Skip remote login."
+    )(fn)
+    return click.option(
+        "-L", "--skip-local", "skip_local", is_flag=True, default=False, help="Skip local login."
+    )(fn)
+
+
+def _run(subcommand: str, skip_local: bool, skip_remote: bool) -> None:
+    from pykamal.flows import registry as flows
+    from pykamal.flows.context import make_run
+    from pykamal.remote.runtime import run_async
+
+    step: Callable[..., Any] = getattr(flows, subcommand)
+    run = make_run(get_globals(), "registry", subcommand)
+
+    async def main() -> None:
+        try:
+            await step(run, skip_local=skip_local, skip_remote=skip_remote)
+        finally:
+            await run.executor.close()
+
+    run_async(main)
+
+
+@registry.command("setup", help="Setup local registry or log in to remote registry locally and remotely")
+@_skip_options
+def setup(skip_local: bool, skip_remote: bool) -> None:
+    _run("setup", skip_local, skip_remote)
+
+
+@registry.command("remove", help="Remove local registry or log out of remote registry locally and remotely")
+@_skip_options
+def remove(skip_local: bool, skip_remote: bool) -> None:
+    _run("remove", skip_local, skip_remote)
+
+
+@registry.command("login", help="Log in to remote registry locally and remotely")
+@_skip_options
+def login(skip_local: bool, skip_remote: bool) -> None:
+    _run("login", skip_local, skip_remote)
+
+
+@registry.command("logout", help="Log out of remote registry locally and remotely")
+@_skip_options
+def logout(skip_local: bool, skip_remote: bool) -> None:
+    _run("logout", skip_local, skip_remote)

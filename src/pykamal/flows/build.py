@@ -1,0 +1,547 @@
+"""Building the image here and getting it onto the hosts: ``build push|pull|deliver|create|remove|
+details|dev``.
+
+``push`` is the only step that needs Docker on this machine, and the only one that logs in here
+(and only for builders that push from this machine: local, cloud, pack). ``pull`` runs nothing
+locally: it logs in on the app hosts, pulls there (through SSH reverse tunnels for a local
+registry, seeding each registry mirror from one host first) and checks the ``service`` label.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from pykamal.commands import auditor, docker
+from pykamal.commands import builder as commands
+from pykamal.commands.base import Command, cmd
+from pykamal.errors import ConfigError, PykamalError
+from pykamal.flows import registry
+from pykamal.flows.local import LOCALHOST, ensure_local_docker, is_recording, local_executor
+from pykamal.remote.executor import run_on
+from pykamal.remote.result import CommandFailed, HostError, Result
+
+if TYPE_CHECKING:
+    from pykamal.config.model import Config
+    from pykamal.flows.context import Run
+    from pykamal.remote.executor import Executor
+
+
+class BuildError(PykamalError):
+    """The image could not be built, pushed or pulled."""
+
+
+@dataclass(frozen=True)
+class LocalDocker:
+    """What this machine's Docker offers."""
+
+    buildx: bool
+    arch: str | None  # the daemon's architecture as amd64/arm64/…, None when unknown
+
+
+# --- push ------------------------------------------------------------------------------------------
+
+
+async def push(run: Run) -> None:
+    """Build the image here (or on the configured builder) and push it to the registry.
+
+    Options from ``run.options``: ``output`` (buildx export type, default ``registry``) and
+    ``no_cache``.
+    """
+    config = run.config
+    output_type = str(run.options.get("output") or "registry")
+    no_cache = bool(run.options.get("no_cache"))
+    await run.pre_connect()
+    tools = await inspect_local_docker(run)
+    kind = commands.mode(config.builder, tools.arch)
+    use_buildx = choose_build_tool(run, tools, output_type)
+
+    if config.registry.is_local:
+        await registry.setup_local_registry(run)
+    elif pushes_from_here(run, tools, output_type):
+        await registry.login_local(run)
+
+    await run.hook("pre-build")
+    build_dir = await prepare_build_directory(run)
+    check_dockerfile(run)
+
+    if kind in (commands.REMOTE, commands.HYBRID):
+        await check_remote_builder(run)
+    async with forward_registry_to_remote_builder(run, kind):
+        if use_buildx:
+            await ensure_builder(run, tools.arch)
+        if use_buildx or kind == commands.PACK:
+            command = commands.push(
+                config, config.secrets, local_arch=tools.arch, output=output_type, no_cache=no_cache
+            )
+        else:
+            command = commands.build_without_buildx(
+                config, config.secrets, output=output_type, no_cache=no_cache
+            )
+        await run_build(run, command, build_dir)
+
+
+def pushes_from_here(run: Run, tools: LocalDocker, output_type: str) -> bool:
+    """A local login is needed: the builder pushes from this machine, and something is pushed
+    (the image, or a registry build cache)."""
+    builder = run.config.builder
+    if not commands.login_to_registry_locally(builder, tools.arch):
+        return False
+    registry_cache = builder.cache is not None and builder.cache.type == "registry"
+    return output_type == "registry" or registry_cache
+
+
+async def inspect_local_docker(run: Run) -> LocalDocker:
+    """Docker must be installed; buildx and the daemon's architecture are looked up."""
+    await ensure_local_docker(run)
+    local = local_executor(run)
+    buildx = await local.run(LOCALHOST, docker.local_buildx_version(), check=False, log_level="debug")
+    arch: str | None = None
+    builder = run.config.builder
+    if builder.remote or not buildx.ok:
+        info = await local.run(LOCALHOST, docker.local_architecture(), check=False, log_level="debug")
+        arch = docker.normalize_arch(info.stdout) if info.ok and info.stdout.strip() else None
+    return LocalDocker(buildx=buildx.ok, arch=arch)
+
+
+def choose_build_tool(run: Run, tools: LocalDocker, output_type: str) -> bool:
+    """True to build with buildx; False to fall back to ``docker build`` (said so); else an error."""
+    config = run.config
+    builder = config.builder
+    if commands.mode(builder, tools.arch) == commands.PACK or tools.buildx:
+        return True
+    if commands.can_build_without_buildx(config, tools.arch):
+        platform = f"linux/{builder.arches[0]}" if builder.arches else "this machine's platform"
+        ignored = [
+            name
+            for name, value in (
+                ("cache", builder.cache),
+                ("provenance", builder.provenance),
+                ("sbom", builder.sbom),
+            )
+            if value is not None
+        ]
+        note = f"; builder {', '.join(ignored)} settings need buildx and are ignored" if ignored else ""
+        run.output.warn(
+            f"Docker buildx plugin is not installed locally: building for {platform} with "
+            f"`docker build` (BuildKit) instead{note}"
+        )
+        if output_type not in ("registry", "docker"):
+            raise BuildError(f"--output={output_type} needs the docker buildx plugin, which is not installed")
+        return False
+    raise BuildError(f"Docker buildx plugin is not installed locally: {_why_buildx(config, tools)}")
+
+
+def _why_buildx(config: Config, tools: LocalDocker) -> str:
+    builder = config.builder
+    platforms = ", ".join(f"linux/{a}" for a in builder.arches)
+    if len(builder.arches) > 1:
+        return (
+            f"it is needed to build for several platforms ({platforms}); install docker-buildx, "
+            "or set builder/arch to one platform"
+        )
+    if builder.remote:
+        return f"it is needed for the remote builder {builder.remote}; install docker-buildx"
+    if builder.is_cloud:
+        return f"it is needed for the cloud builder ({builder.driver}); install docker-buildx"
+    here = f"linux/{tools.arch}" if tools.arch else "an unknown platform"
+    return f"it is needed to build for {platforms} on this {here} machine; install docker-buildx"
+
+
+async def prepare_build_directory(run: Run) -> str:
+    """The directory to build in: a clean clone of HEAD when no context is set, else here."""
+    from pykamal.flows.build_clone import git_state, prepare_clone
+
+    state = await git_state(run)
+    if state is None:
+        return "."
+    if run.config.builder.context is None:
+        if state.uncommitted_changes:
+            run.output.warn(
+                "Building from a local git clone, so ignoring these uncommitted changes:\n "
+                + state.uncommitted_changes
+            )
+        return await prepare_clone(run, state)
+    if state.uncommitted_changes:
+        run.output.warn("Building with uncommitted changes:\n " + state.uncommitted_changes)
+    return "."
+
+
+def check_dockerfile(run: Run) -> None:
+    builder = run.config.builder
+    if builder.is_pack or is_recording(run):
+        return
+    if not Path(builder.dockerfile).expanduser().exists():
+        raise ConfigError(f"Missing {builder.dockerfile}")
+
+
+async def ensure_builder(run: Run, local_arch: str | None) -> None:
+    """Check the buildx builder; create it when missing or pointing elsewhere."""
+    inspect = commands.inspect_builder(run.config, local_arch)
+    if inspect is None:
+        return
+    local = local_executor(run)
+    try:
+        result = await local.run(LOCALHOST, inspect, check=False)
+    except HostError as exc:  # e.g. the pack CLI is missing
+        raise BuildError(f"cannot check the builder: {exc.reason}") from None
+    if result.ok:
+        return
+    if not commands.builder_missing(result.stderr + result.stdout):
+        raise BuildError(f"builder check failed: {_last_line(result)}")
+    run.output.warn("Missing compatible builder, so creating a new one first")
+    removal = commands.remove(run.config, local_arch)
+    if removal is not None:
+        await local.run(LOCALHOST, removal, check=False)
+    await create_builder(run, local_arch)
+
+
+async def create_builder(run: Run, local_arch: str | None) -> None:
+    if run.config.builder.remote and commands.mode(run.config.builder, local_arch) in (
+        commands.REMOTE,
+        commands.HYBRID,
+    ):
+        await check_remote_builder(run)
+    command = commands.create(run.config, local_arch)
+    if command is None:
+        return
+    run.output.log("debug", f"Using builder: {commands.mode(run.config.builder, local_arch)}")
+    result = await local_executor(run).run(LOCALHOST, command, check=False)
+    if not result.ok:
+        raise BuildError(f"Couldn't create builder: {_last_line(result)}")
+
+
+async def run_build(run: Run, command: Command, build_dir: str) -> None:
+    """Run the build here, in ``build_dir``, showing its output as it comes."""
+    show = run.output.verbosity == "info"
+
+    def on_line(_stream: str, line: str) -> None:
+        if show:
+            run.output.log("info", "\t" + line)
+
+    local = local_executor(run, cwd=None if build_dir == "." else build_dir)
+    try:
+        await local.run(LOCALHOST, command, on_line=on_line)
+    except CommandFailed as exc:
+        raise BuildError(explain_build_failure(run, exc.result)) from None
+    except HostError as exc:
+        raise BuildError(f"build failed: {exc.reason}") from None
+
+
+def explain_build_failure(run: Run, result: Result) -> str:
+    config = run.config
+    text = (result.stdout + "\n" + result.stderr).lower()
+    detail = _last_line(result)
+    builder = config.builder
+    if "multiple platforms feature is currently not supported" in text:
+        return (
+            f"the builder cannot build several platforms at once ({', '.join(builder.arches)}): "
+            f"use builder/driver docker-container, or a remote builder ({detail})"
+        )
+    if "exec format error" in text or "no match for platform" in text:
+        return (
+            f"building for {', '.join(f'linux/{a}' for a in builder.arches)} needs QEMU emulation "
+            f"(binfmt) on the builder or a remote builder of that architecture ({detail})"
+        )
+    if builder.remote and any(m in text for m in ("error during connect", "ssh:", "connection refused")):
+        return f"Remote builder {builder.remote} is unreachable: {detail}"
+    if any(m in text for m in ("unauthorized", "denied", "authentication required")):
+        return (
+            f"registry {registry.registry_name(config.registry)} refused the push of "
+            f"{config.absolute_image}: {detail}"
+        )
+    return f"Build failed: {detail}" if detail else f"Build failed with exit status {result.exit_status}"
+
+
+# --- remote builders -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteBuilderHost:
+    host: str
+    user: str | None
+    port: int | None
+
+
+def remote_builder_host(run: Run) -> RemoteBuilderHost | None:
+    """Host, user and port of an ``ssh://`` remote builder (None for other kinds of remote)."""
+    remote = run.config.builder.remote
+    if not remote:
+        return None
+    url = urlparse(remote)
+    if url.scheme != "ssh" or not url.hostname:
+        return None
+    return RemoteBuilderHost(url.hostname, url.username, url.port)
+
+
+@asynccontextmanager
+async def builder_executor(run: Run) -> AsyncIterator[tuple[Executor, str]]:
+    """An SSH executor reaching the remote builder host with the URL's user and port."""
+    target = remote_builder_host(run)
+    assert target is not None
+    if is_recording(run):
+        yield run.executor, target.host
+        return
+    import dataclasses
+
+    from pykamal.remote.ssh import SshExecutor
+    from pykamal.remote.ssh_settings import SshSettings
+
+    settings = SshSettings.from_config(run.config)
+    settings = dataclasses.replace(
+        settings, user=target.user or settings.user, port=target.port or 22, proxy=None, proxy_command=None
+    )
+    executor = SshExecutor(settings, run.output)
+    try:
+        yield executor, target.host
+    finally:
+        await executor.close()
+
+
+async def check_remote_builder(run: Run) -> None:
+    """Fail early, naming the builder, when an ``ssh://`` remote builder cannot be reached."""
+    if remote_builder_host(run) is None:
+        return
+    async with builder_executor(run) as (executor, host):
+        try:
+            await executor.run(host, cmd("true"), timeout=60, log_level="debug")
+        except HostError as exc:
+            raise BuildError(
+                f"Remote builder {run.config.builder.remote} is unreachable: {exc.reason}"
+            ) from None
+
+
+@asynccontextmanager
+async def forward_registry_to_remote_builder(run: Run, kind: str) -> AsyncIterator[None]:
+    """With a local registry, a remote builder pushes to it through a reverse tunnel."""
+    port = run.config.registry.local_port
+    if not run.config.registry.is_local or kind not in (commands.REMOTE, commands.HYBRID) or not port:
+        yield
+        return
+    from pykamal.flows.port_forwarding import forward_local_port
+
+    async with (
+        builder_executor(run) as (executor, host),
+        forward_local_port(executor, [host], port, output=run.output),
+    ):
+        yield
+
+
+# --- pull ------------------------------------------------------------------------------------------
+
+
+async def pull(run: Run) -> None:
+    """Pull the image on the selected app hosts. Runs no command on this machine."""
+    config = run.config
+    hosts = run.selection.app_hosts
+    if not hosts:
+        return
+    await run.pre_connect()
+    if not config.registry.is_local:
+        await registry.login_remote(run, hosts)
+    async with forward_registry_to_hosts(run, hosts):
+        seeds = await mirror_hosts(run, hosts)
+        if seeds:
+            noun = "mirror" if len(seeds) == 1 else "mirrors"
+            run.output.say(f"Pulling image on {', '.join(seeds)} to seed the {noun}...")
+            await pull_on_hosts(run, seeds)
+            run.output.say("Pulling image on remaining hosts...")
+            await pull_on_hosts(run, [h for h in hosts if h not in seeds])
+        else:
+            await pull_on_hosts(run, hosts)
+
+
+@asynccontextmanager
+async def forward_registry_to_hosts(run: Run, hosts: Iterable[str]) -> AsyncIterator[None]:
+    port = run.config.registry.local_port
+    if not run.config.registry.is_local or not port:
+        yield
+        return
+    from pykamal.flows.port_forwarding import forward_local_port
+
+    async with forward_local_port(run.executor, hosts, port, output=run.output):
+        yield
+
+
+async def mirror_hosts(run: Run, hosts: tuple[str, ...]) -> list[str]:
+    """One host per distinct registry mirror (first host wins), when there is more than one host."""
+    if len(hosts) < 2:
+        return []
+
+    async def first_mirror(host: str) -> str | None:
+        result = await run.executor.run(host, commands.first_mirror(), check=False)
+        if result.ok:
+            return result.stdout.strip() or None
+        if commands.no_mirror(result.stderr + result.stdout):
+            return None
+        raise HostError(host, f"could not read the registry mirrors: {_last_line(result)}")
+
+    mirrors = await run_on(hosts, first_mirror)
+    seeds: dict[str, str] = {}
+    for host in hosts:
+        mirror = mirrors.get(host)
+        if mirror:
+            seeds.setdefault(mirror, host)
+    return list(seeds.values())
+
+
+async def pull_on_hosts(run: Run, hosts: Iterable[str]) -> None:
+    from pykamal.remote.identity import performer
+
+    config = run.config
+    record = auditor.record(
+        config, f"Pulled image with version {config.version}", performer=performer(), at=datetime.now(UTC)
+    )
+
+    async def one(host: str) -> None:
+        await run.executor.run(host, record, log_level="debug")
+        await run.executor.run(host, commands.clean(config), check=False)
+        try:
+            await run.executor.run(host, commands.pull(config))
+        except CommandFailed as exc:
+            reason = pull_failure(run, exc.result)
+            raise HostError(host, reason, f"{reason} (on {host})") from None
+        try:
+            await run.executor.run(host, commands.validate_image(config))
+        except CommandFailed:
+            reason = (
+                f"Image {config.absolute_image} is missing the 'service' label "
+                f"(service={config.service}): refusing an image not built for this service"
+            )
+            raise HostError(host, reason, f"{reason} (on {host})") from None
+
+    await run_on(hosts, one)
+
+
+def pull_failure(run: Run, result: Result) -> str:
+    config = run.config
+    text = (result.stderr + "\n" + result.stdout).lower()
+    name = registry.registry_name(config.registry)
+    detail = _last_line(result)
+    if "manifest unknown" in text or "not found" in text:
+        return (
+            f"image {config.absolute_image} does not exist in registry {name} "
+            f"(tag {config.version} was never pushed?): {detail}"
+        )
+    if any(m in text for m in ("unauthorized", "denied", "no basic auth credentials", "authentication")):
+        return f"registry {name} refused to serve {config.absolute_image} (check the credentials): {detail}"
+    if config.registry.is_local and ("connection refused" in text or "dial tcp" in text):
+        return (
+            f"the local registry {config.registry.server} is not reachable through the SSH tunnel "
+            f"(is it running? `pykamal registry setup`): {detail}"
+        )
+    return f"docker pull {config.absolute_image} failed: {detail}"
+
+
+# --- deliver ---------------------------------------------------------------------------------------
+
+
+async def deliver(run: Run) -> None:
+    """``push`` then ``pull``."""
+    await push(run)
+    await pull(run)
+
+
+# --- builder setup, details, dev -------------------------------------------------------------------
+
+
+async def create(run: Run) -> None:
+    tools = await inspect_local_docker(run)
+    if not tools.buildx and commands.mode(run.config.builder, tools.arch) != commands.PACK:
+        raise BuildError("Docker buildx plugin is not installed locally: it is needed to create a builder")
+    await create_builder(run, tools.arch)
+
+
+async def remove(run: Run) -> None:
+    tools = await inspect_local_docker(run)
+    command = commands.remove(run.config, tools.arch)
+    if command is not None:
+        await local_executor(run).run(LOCALHOST, command)
+
+
+async def details(run: Run) -> None:
+    tools = await inspect_local_docker(run)
+    run.output.puts(f"Builder: {commands.mode(run.config.builder, tools.arch)}")
+    result = await local_executor(run).run(LOCALHOST, commands.info(run.config, tools.arch))
+    run.output.puts(result.stdout.rstrip("\n"))
+
+
+async def dev(run: Run) -> None:
+    """Build the working tree (tags suffixed ``-dirty``), warning about files git does not have."""
+    config = run.config
+    output_type = str(run.options.get("output") or "docker")
+    no_cache = bool(run.options.get("no_cache"))
+    tools = await inspect_local_docker(run)
+    use_buildx = choose_build_tool(run, tools, output_type)
+    await warn_about_dirty_files(run)
+    if use_buildx:
+        await ensure_builder(run, tools.arch)
+    if use_buildx or commands.mode(config.builder, tools.arch) == commands.PACK:
+        command = commands.push(
+            config,
+            config.secrets,
+            local_arch=tools.arch,
+            output=output_type,
+            tag_as_dirty=True,
+            no_cache=no_cache,
+        )
+    else:
+        command = commands.build_without_buildx(
+            config, config.secrets, output=output_type, tag_as_dirty=True, no_cache=no_cache
+        )
+    await run_build(run, command, ".")
+
+
+async def warn_about_dirty_files(run: Run) -> None:
+    from pykamal.commands import git
+    from pykamal.flows.build_context import context_files
+
+    context = commands.build_context(run.config)
+    if is_recording(run):
+        included: set[str] = set()
+    else:
+        prefix = "" if os.path.normpath(context) == "." else os.path.normpath(context) + "/"
+        included = {prefix + path for path in context_files(context)}
+    local = local_executor(run)
+    listings = []
+    for command in (git.uncommitted_files(), git.untracked_files()):
+        try:
+            result = await local.run(LOCALHOST, command, check=False, log_level="debug")
+            listings.append(set(result.stdout.split("\n")) - {""} if result.ok else set())
+        except HostError:
+            listings.append(set())
+    uncommitted, untracked = listings
+    for title, files in (
+        ("Files with uncommitted changes will be present in the dev container:", included & uncommitted),
+        ("Untracked files will be present in the dev container:", included & untracked),
+    ):
+        if files:
+            run.output.warn("WARNING: " + title)
+            for path in sorted(files):
+                run.output.warn(f"  {path}")
+
+
+def _last_line(result: Result) -> str:
+    for text in (result.stderr, result.stdout):
+        for line in reversed(text.splitlines()):
+            if line.strip():
+                return line.strip()
+    return ""
+
+
+__all__ = [
+    "BuildError",
+    "create",
+    "deliver",
+    "details",
+    "dev",
+    "pull",
+    "push",
+    "remove",
+]
