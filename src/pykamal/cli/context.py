@@ -37,9 +37,13 @@ class Globals:
     def config(self) -> Config:
         """Load and validate the configuration once per invocation."""
         if self._config is None:
+            from pykamal.cli.aliases import check_not_shadowing
+            from pykamal.cli.core import COMMANDS
             from pykamal.config import load_config
 
-            self._config = load_config(self.config_path, destination=self.destination, version=self.version)
+            config = load_config(self.config_path, destination=self.destination, version=self.version)
+            check_not_shadowing(config, COMMANDS)  # pykamal-only commands too (e.g. sandbox)
+            self._config = config
         return self._config
 
 

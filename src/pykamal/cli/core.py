@@ -18,14 +18,24 @@ from pykamal import __version__
 # Keep this table sorted; only commands that really work are listed here.
 COMMANDS: dict[str, tuple[str, str]] = {
     # "name": ("pykamal.cli.module", "attribute"), filled in by each command module's author
+    "accessory": ("pykamal.cli.accessory", "accessory"),
+    "app": ("pykamal.cli.app", "app"),
     "audit": ("pykamal.cli.audit", "audit"),
     "config": ("pykamal.cli.config_cmds", "config"),
+    "deploy": ("pykamal.cli.deploy", "deploy"),
+    "details": ("pykamal.cli.deploy", "details"),
     "docs": ("pykamal.cli.config_cmds", "docs"),
     "init": ("pykamal.cli.config_cmds", "init"),
     "lock": ("pykamal.cli.lock", "lock"),
+    "proxy": ("pykamal.cli.proxy", "proxy"),
+    "prune": ("pykamal.cli.prune", "prune"),
+    "redeploy": ("pykamal.cli.deploy", "redeploy"),
+    "remove": ("pykamal.cli.deploy", "remove"),
+    "rollback": ("pykamal.cli.deploy", "rollback"),
     "sandbox": ("pykamal.cli.sandbox", "sandbox"),
     "secrets": ("pykamal.cli.secrets", "secrets"),
     "server": ("pykamal.cli.server", "server"),
+    "setup": ("pykamal.cli.deploy", "setup"),
     "version": ("pykamal.cli.main_cmds", "version"),
 }
 
@@ -131,12 +141,60 @@ class KamalGroup(click.Group):
         return super().invoke(ctx)
 
 
+RAW_ARGS_KEY = "pykamal.raw_args"
+
+
 class RootGroup(KamalGroup):
     """Root group: loads subcommands lazily from COMMANDS, and resolves config aliases."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = set(COMMANDS) | set(self.commands)
         return sorted(names)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta[RAW_ARGS_KEY] = list(args)  # `--help` lists the aliases of the config named here
+        return super().parse_args(ctx, args)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if args and args[0] not in self.list_commands(ctx):
+            args = self._expand_alias(ctx, args) or args
+        return super().resolve_command(ctx, args)
+
+    def _expand_alias(self, ctx: click.Context, args: list[str]) -> list[str] | None:
+        """An alias replaced by its command line (the config loaded for it is kept when still valid)."""
+        from pykamal.cli import aliases
+        from pykamal.cli.context import Globals
+
+        globals_ = ctx.find_object(Globals)
+        base = aliases.choice_from_globals(globals_)
+        choice = base.updated(args[1:])
+        config = aliases.load(choice)
+        if config is None:
+            return None
+        expanded = aliases.expand(config, args, self.list_commands(ctx))
+        if expanded is not None and globals_ is not None and base.updated(expanded) == choice:
+            globals_._config = config
+        return expanded
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        super().format_commands(ctx, formatter)
+        from pykamal.cli import aliases
+        from pykamal.errors import PykamalError
+
+        try:
+            config = aliases.load(aliases.ConfigChoice().updated(ctx.meta.get(RAW_ARGS_KEY, [])))
+        except PykamalError:
+            return  # help must work with a broken config; commands will report the error
+        if config is not None and config.aliases:
+            built_in = set(self.list_commands(ctx))
+            rows = [
+                (name, f"{line}  [ignored: conflicts with a built-in command]" if name in built_in else line)
+                for name, line in config.aliases
+            ]
+            with formatter.section("Aliases (from the config file)"):
+                formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.commands:

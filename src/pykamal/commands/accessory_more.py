@@ -1,0 +1,35 @@
+"""Accessory command pieces used by the accessory flows beyond ``commands.accessory``."""
+
+from __future__ import annotations
+
+from pykamal.commands.args import docker, grep_args, remove_file
+from pykamal.commands.base import Command, Raw, cmd, pipe
+from pykamal.config.model import Accessory, Config
+
+
+def follow_logs_on_host(
+    accessory: Accessory,
+    *,
+    timestamps: bool = True,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    """What ``logs --follow`` runs on the host through a local ``ssh -t``: the last 10 lines, then follow."""
+    return pipe(
+        docker(
+            "logs",
+            accessory.service,
+            "--timestamps" if timestamps else None,
+            "--tail",
+            "10",
+            "--follow",
+            Raw("2>&1"),
+        ),
+        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    )
+
+
+def remove_env_file(config: Config, accessory: Accessory) -> Command:
+    """``rm -f`` of the accessory's secret env file (``remove`` leaves nothing behind)."""
+    command = remove_file(config.accessory_env_file(accessory))
+    return cmd(command.args[0], "-f", *command.args[1:])
