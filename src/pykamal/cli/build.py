@@ -19,11 +19,13 @@ def build() -> None:
     pass
 
 
-def _run(subcommand: str, step: Callable[[Run], Awaitable[None]], **options: object) -> None:
+def _run(
+    subcommand: str, step: Callable[[Run], Awaitable[None]], output: str | None = None, no_cache: bool = False
+) -> None:
     from pykamal.flows.context import make_run
     from pykamal.remote.runtime import run_async
 
-    run = make_run(get_globals(), "build", subcommand, **options)
+    run = make_run(get_globals(), "build", subcommand, output=output, no_cache=no_cache)
 
     async def main() -> None:
         try:
