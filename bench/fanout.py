@@ -3,7 +3,9 @@
 
 Hosts are lightweight: one ``sshd`` per loopback address (127.0.79.x) on this machine (see
 tests/integration/remote/sshd_farm.py), so the hosts' own work shares this machine's CPUs with the
-tools being measured. Needs root and openssh-server. Each measurement is the median of --repeat runs
+tools being measured: on a small machine the hosts' sshd work dominates the wall time of large
+fan-outs, so the tool's own CPU time (user + system, of its process and children) is reported too.
+Needs root and openssh-server. Each measurement is the median of --repeat runs
 of the whole command (process start, config load, connections, audit line, command, output).
 
     python bench/fanout.py                     # 1,10,50 hosts, both tools, 3 runs each
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -44,8 +47,10 @@ def write_project(directory: Path, hosts: list[str], farm: SshdFarm) -> Path:
     return directory
 
 
-def run_once(tool: str, project: Path) -> float:
+def run_once(tool: str, project: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the tool's process and its children)."""
     env = dict(os.environ, VERSION="bench")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(
         [*TOOLS[tool], "server", "exec", "-q", "true"],
@@ -58,9 +63,11 @@ def run_once(tool: str, project: Path) -> float:
         timeout=300,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if completed.returncode != 0:
         raise SystemExit(f"{tool} failed on {project}: {completed.stderr.strip()[-800:]}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 def main() -> int:
@@ -94,17 +101,19 @@ def main() -> int:
     print(f"starting {max(sizes)} sshd hosts on 127.0.79.x ...", flush=True)
     farm.start()
     results: dict[tuple[str, int], float] = {}
+    cpu: dict[tuple[str, int], float] = {}
     try:
         projects = {n: write_project(workdir / f"project-{n}", farm.addresses[:n], farm) for n in sizes}
         for tool in tools:
             run_once(tool, projects[sizes[0]])  # warm-up: file caches, first host key checks
             for n in sizes:
-                times = [run_once(tool, projects[n]) for _ in range(args.repeat)]
-                results[(tool, n)] = statistics.median(times)
+                runs = [run_once(tool, projects[n]) for _ in range(args.repeat)]
+                results[(tool, n)] = statistics.median(wall for wall, _ in runs)
+                cpu[(tool, n)] = statistics.median(used for _, used in runs)
+                walls = ", ".join(f"{wall:.3f}" for wall, _ in runs)
                 print(
-                    f"  {tool:8} {n:3} hosts: {results[(tool, n)]:.3f} s  (runs: "
-                    + ", ".join(f"{t:.3f}" for t in times)
-                    + ")",
+                    f"  {tool:8} {n:3} hosts: {results[(tool, n)]:.3f} s wall, {cpu[(tool, n)]:.3f} s CPU"
+                    f"  (walls: {walls})",
                     flush=True,
                 )
     finally:
@@ -113,11 +122,14 @@ def main() -> int:
 
     base = sizes[0]
     print()
-    print(f"{'tool':8} {'hosts':>5} {'wall s':>8} {'vs ' + str(base) + ' host':>10}")
+    print(f"{'tool':8} {'hosts':>5} {'wall s':>8} {'vs ' + str(base):>8} {'CPU s':>7} {'vs ' + str(base):>8}")
     for tool in tools:
         for n in sizes:
-            wall = results[(tool, n)]
-            print(f"{tool:8} {n:5} {wall:8.3f} {wall / results[(tool, base)]:9.2f}x")
+            wall, used = results[(tool, n)], cpu[(tool, n)]
+            print(
+                f"{tool:8} {n:5} {wall:8.3f} {wall / results[(tool, base)]:7.2f}x"
+                f" {used:7.3f} {used / cpu[(tool, base)]:7.2f}x"
+            )
     if "pykamal" in tools and "kamal" in tools:
         print()
         for n in sizes:

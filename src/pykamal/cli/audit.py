@@ -36,6 +36,6 @@ def audit() -> None:
                 result = await executor.run(host, auditor.reveal(config))
                 print_by_host(output, host, result.stdout, quiet=globals_.quiet)
 
-            await run_on(selection.hosts, one)
+            await run_on(selection.hosts, one, output=output, label="audit log")
 
     run_async(main)

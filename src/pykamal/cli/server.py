@@ -91,7 +91,7 @@ def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
                 result = await executor.run(host, Command((Raw(command_text),)))
                 print_by_host(output, host, result.stdout, quiet=globals_.quiet)
 
-            await run_on(selection.hosts, one)
+            await run_on(selection.hosts, one, output=output, label=command_text)
 
     run_async(main)
 
@@ -145,7 +145,7 @@ def bootstrap() -> None:
                 if not result.ok:
                     output.log("info", "Session refreshed due to group change.")
 
-            await run_on(selection.hosts, one)
+            await run_on(selection.hosts, one, output=output, label="docker check")
             if missing:
                 raise RemoteError(DOCKER_MISSING.format(hosts=", ".join(missing)))
             await run_hook(

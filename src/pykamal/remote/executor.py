@@ -59,17 +59,37 @@ class Executor(Protocol):
     async def close(self) -> None: ...
 
 
-async def run_on(hosts: Iterable[str], fn: Callable[[str], Awaitable[T]]) -> dict[str, T]:
+async def run_on(
+    hosts: Iterable[str],
+    fn: Callable[[str], Awaitable[T]],
+    *,
+    output: Output | None = None,
+    label: str = "",
+) -> dict[str, T]:
     """Run ``fn(host)`` for every host in parallel and wait for all of them.
 
     Returns results in host order. If any host failed, raises one ``FanOutError`` naming every
     failed host; its ``results`` holds the successful hosts' results. Cancelling the caller
-    cancels every host's task (and waits for them to clean up).
+    cancels every host's task (and waits for them to clean up). With ``output`` (and a terminal),
+    a condensed progress line labelled ``label`` replaces the per-command lines.
     """
     ordered = list(dict.fromkeys(hosts))
-    tasks = {host: asyncio.ensure_future(fn(host)) for host in ordered}
-    if not tasks:
+    if not ordered:
         return {}
+    progress = output.progress(label or "running", ordered) if output is not None else None
+
+    async def tracked(host: str) -> T:
+        try:
+            result = await fn(host)
+        except BaseException:
+            if progress is not None:
+                progress.finished(False)
+            raise
+        if progress is not None:
+            progress.finished(True)
+        return result
+
+    tasks = {host: asyncio.ensure_future(tracked(host)) for host in ordered}
     try:
         await asyncio.wait(tasks.values())
     except asyncio.CancelledError:
@@ -77,6 +97,9 @@ async def run_on(hosts: Iterable[str], fn: Callable[[str], Awaitable[T]]) -> dic
             task.cancel()
         await asyncio.gather(*tasks.values(), return_exceptions=True)
         raise
+    finally:
+        if progress is not None and output is not None:
+            output.end_progress(progress)
 
     results: dict[str, T] = {}
     failures: dict[str, BaseException] = {}

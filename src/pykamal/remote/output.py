@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets as _random
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from pykamal.commands.base import REDACTED, Sensitive
@@ -110,6 +110,7 @@ class Output:
         self._err_stream = err_stream
         self._color = color
         self.redactor = redactor or Redactor()
+        self._progress: Progress | None = None
 
     # --- streams -------------------------------------------------------------------------------
     @property
@@ -136,13 +137,34 @@ class Output:
         text = self.redactor(text)
         if fg is not None or bold:
             text = click.style(text, fg=fg, bold=bold)
+        if self._progress is not None:
+            self._progress.clear()
         click.echo(text, file=self.err_stream if err else self.stream, color=self._color)
+        if self._progress is not None:
+            self._progress.draw()
+
+    # --- condensed progress (TTY only) -----------------------------------------------------------
+    def progress(self, label: str, hosts: Sequence[str]) -> Progress | None:
+        """A one-line per-run status that replaces the per-command lines, on a terminal at the
+        default verbosity when several hosts run at once; None otherwise (plain lines are kept)."""
+        if self._progress is not None or len(hosts) < 2 or self.verbosity != "info" or not self.is_tty:
+            return None
+        self._progress = Progress(self, label, len(hosts))
+        self._progress.draw()
+        return self._progress
+
+    def end_progress(self, progress: Progress) -> None:
+        if self._progress is progress:
+            progress.clear()
+            self._progress = None
 
     # --- messages ------------------------------------------------------------------------------
     def log(self, level: str, message: str, command_id: str | None = None) -> None:
         """``  INFO [id] message`` (SSHKit's pretty format)."""
         if not self.enabled(level):
             return
+        if self._progress is not None and command_id and level == "info":
+            return  # condensed into the progress line
         import click
 
         label = "WARN" if level == "warn" else level.upper()
@@ -182,6 +204,41 @@ class Output:
         outcome = "successful" if exit_status == 0 else "failed"
         message = f"Finished in {seconds:.3f} seconds with exit status {exit_status} ({outcome})."
         self.log(level, message, command_id)
+
+
+class Progress:
+    """``  [12/50 hosts done, 1 failed] label`` redrawn in place on the terminal."""
+
+    def __init__(self, output: Output, label: str, total: int) -> None:
+        self.output = output
+        self.label = label
+        self.total = total
+        self.done = 0
+        self.failed = 0
+        self._shown = False
+
+    def finished(self, ok: bool) -> None:
+        self.done += 1
+        self.failed += 0 if ok else 1
+        self.draw()
+
+    def draw(self) -> None:
+        import shutil
+
+        failed = f", {self.failed} failed" if self.failed else ""
+        text = self.output.redactor(f"  [{self.done}/{self.total} hosts done{failed}] {self.label}")
+        width = shutil.get_terminal_size((80, 24)).columns - 1
+        if len(text) > width:  # a wrapped line could not be redrawn in place
+            text = text[: max(width - 3, 0)] + "..."
+        self.output.stream.write("\r\x1b[K" + text)
+        self.output.stream.flush()
+        self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            self.output.stream.write("\r\x1b[K")
+            self.output.stream.flush()
+            self._shown = False
 
 
 def print_by_host(output: Output, host: str, text: str, *, kind: str = "App", quiet: bool = False) -> None:

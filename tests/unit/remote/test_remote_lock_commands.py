@@ -98,7 +98,7 @@ def test_bootstrap_commands_match_kamal() -> None:
     assert server.superuser().shell() == '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null'
     assert server.install_docker().shell() == (
         "sh -c 'curl -fsSL https://get.docker.com || wget -O - https://get.docker.com"
-        " || echo \"exit 1\"' | sh"
+        ' || echo "exit 1"\' | sh'
     )
     assert server.add_to_docker_group().shell() == 'sudo -n usermod -aG docker "${USER:-$(id -un)}"'
     assert server.ensure_run_directory().shell() == "mkdir -p .kamal"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import io
+
+import pytest
 from remote_helpers import Captured
 
 from pykamal.commands.base import Sensitive, cmd
@@ -107,3 +110,43 @@ def test_unknown_verbosity_is_rejected() -> None:
 
     with pytest.raises(ValueError):
         Output("loud")
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_line_condenses_per_command_lines_on_a_terminal() -> None:
+    import asyncio
+
+    from pykamal.commands.base import cmd
+    from pykamal.remote.executor import run_on
+    from pykamal.remote.fake import RecordingExecutor
+    from pykamal.remote.result import FanOutError
+
+    terminal = _Terminal()
+    output = Output("info", stream=terminal, color=False)
+    executor = RecordingExecutor(output)
+    executor.respond("fail", host="h2", exit_status=1)
+
+    async def one(host: str) -> None:
+        await executor.run(host, cmd("fail" if host == "h2" else "ok"))
+        output.puts(f"App Host: {host}")
+
+    with pytest.raises(FanOutError):
+        asyncio.run(run_on(["h1", "h2", "h3"], one, output=output, label="deploying"))
+    screen = terminal.getvalue()
+    assert "Running" not in screen and "Finished" not in screen
+    assert "\r\x1b[K  [0/3 hosts done] deploying" in screen
+    assert "[3/3 hosts done, 1 failed] deploying" in screen
+    assert "App Host: h1\n" in screen and "App Host: h3\n" in screen
+    assert screen.endswith("\r\x1b[K")  # the status line is gone at the end
+    output.command_started("x1", "later", "h1")
+    assert terminal.getvalue().endswith("Running later on h1\n")  # plain lines again
+
+
+def test_no_progress_line_when_not_a_terminal_or_verbose() -> None:
+    assert Output("info", stream=io.StringIO()).progress("x", ["a", "b"]) is None
+    assert Output("debug", stream=_Terminal()).progress("x", ["a", "b"]) is None
+    assert Output("info", stream=_Terminal()).progress("x", ["a"]) is None
