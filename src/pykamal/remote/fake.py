@@ -136,7 +136,7 @@ class RecordingExecutor:
         self.output.command_finished(command_id, response.delay, response.exit_status, log_level)
         result = Result(host, display, response.exit_status, response.stdout, response.stderr, response.delay)
         if check and response.exit_status != 0:
-            raise CommandFailed(result)
+            raise CommandFailed(result, self.output.redactor)
         return result
 
     async def upload(self, host: str, data: bytes | str, remote_path: str, *, mode: int = 0o600) -> None:

@@ -113,7 +113,7 @@ class LocalExecutor:
         self.output.command_finished(command_id, duration, exit_status, log_level)
         result = Result(host or LOCALHOST, display, exit_status, "".join(stdout), "".join(stderr), duration)
         if check and exit_status != 0:
-            raise CommandFailed(result)
+            raise CommandFailed(result, self.output.redactor)
         return result
 
     async def upload(self, host: str, data: bytes | str, remote_path: str, *, mode: int = 0o600) -> None:

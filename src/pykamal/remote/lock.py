@@ -23,6 +23,7 @@ from pykamal.config.model import Config
 from pykamal.errors import ConfigError, LockError
 from pykamal.remote.executor import Executor, run_on
 from pykamal.remote.identity import git_user_name
+from pykamal.remote.output import Output
 from pykamal.remote.result import CommandFailed
 
 STALE_ENV = "PYKAMAL_STALE_LOCK_AGE"
@@ -108,7 +109,7 @@ class DeployLock:
         self.hosts = tuple(hosts) if hosts else (self.primary_host,)
 
     @property
-    def output(self):  # type: ignore[no-untyped-def]
+    def output(self) -> Output:
         return self.executor.output
 
     async def ensure_run_directory(self) -> None:
@@ -164,7 +165,7 @@ class DeployLock:
             return parse_details(result.stdout)
         if _NO_LOCK in result.stderr:
             return None
-        raise CommandFailed(result)
+        raise CommandFailed(result, self.output.redactor)
 
 
 @asynccontextmanager

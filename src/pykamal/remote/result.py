@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +39,12 @@ class ConnectError(HostError):
 class CommandFailed(HostError):
     """A command exited non-zero."""
 
-    def __init__(self, result: Result) -> None:
+    def __init__(self, result: Result, redact: Callable[[str], str] | None = None) -> None:
+        """``redact`` masks secrets the command may have echoed into the message."""
         self.result = result
         detail = _last_line(result.stderr) or _last_line(result.stdout)
+        if redact is not None:
+            detail = redact(detail)
         reason = f"`{result.command}` failed with exit status {result.exit_status}"
         if detail:
             reason += f": {detail}"

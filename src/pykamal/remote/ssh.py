@@ -178,7 +178,7 @@ class SshExecutor:
         self.output.command_finished(command_id, duration, exit_status, log_level)
         result = Result(host, display, exit_status, "".join(stdout), "".join(stderr), duration)
         if check and exit_status != 0:
-            raise CommandFailed(result)
+            raise CommandFailed(result, self.output.redactor)
         return result
 
     async def _communicate(

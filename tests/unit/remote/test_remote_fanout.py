@@ -108,3 +108,16 @@ def test_command_failed_message_names_host_and_last_error_line() -> None:
     error = CommandFailed(Result("h9", "false", 1, "", "first\nsecond\n\n"))
     assert str(error) == "`false` failed on h9 with exit status 1: second"
     assert error.reason == "`false` failed with exit status 1: second"
+
+
+def test_failure_messages_never_carry_secret_values() -> None:
+    from pykamal.commands.base import Sensitive
+
+    executor = RecordingExecutor()
+    executor.respond("login", exit_status=1, stderr="error: bad password hunter2-secret\n")
+
+    with pytest.raises(CommandFailed) as info:
+        asyncio.run(executor.run("h1", cmd("login", "--password", Sensitive("hunter2-secret"))))
+    assert "hunter2-secret" not in str(info.value)
+    assert str(info.value).endswith("error: bad password [REDACTED]")
+    assert info.value.result.stderr == "error: bad password hunter2-secret\n"  # raw result kept for callers
