@@ -1,0 +1,109 @@
+"""Top-level ``deploy``, ``redeploy``, ``setup``, ``rollback``, ``remove`` and ``details``."""
+
+from __future__ import annotations
+
+import click
+
+from pykamal.cli.core import command
+
+SKIP_PUSH = click.option("-P", "--skip-push", is_flag=True, default=False, help="Skip image build and push")
+NO_CACHE = click.option(
+    "--no-cache", is_flag=True, default=False, help="Build without using Docker's build cache"
+)
+PLAN = click.option(
+    "--plan", is_flag=True, default=False, help="Print every command per host; run nothing remote"
+)
+NO_ROLLBACK = click.option(
+    "--no-rollback",
+    is_flag=True,
+    default=False,
+    help="On failure, leave hosts that already switched on the new version (Kamal's behaviour)",
+)
+
+
+@command("deploy", help="Deploy app to servers")
+@SKIP_PUSH
+@NO_CACHE
+@NO_ROLLBACK
+@PLAN
+def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> None:
+    from pykamal.flows import deploy as flow
+    from pykamal.flows.plan import execute
+
+    execute(
+        "deploy",
+        None,
+        lambda run: flow.deploy(run, skip_push=skip_push, rollback_on_failure=not no_rollback),
+        plan=plan,
+        skip_push=skip_push,
+        no_cache=no_cache,
+    )
+
+
+@command(
+    "redeploy", help="Deploy app to servers without bootstrapping servers, starting kamal-proxy and pruning"
+)
+@SKIP_PUSH
+@NO_CACHE
+@NO_ROLLBACK
+@PLAN
+def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> None:
+    from pykamal.flows import deploy as flow
+    from pykamal.flows.plan import execute
+
+    execute(
+        "redeploy",
+        None,
+        lambda run: flow.deploy(run, skip_push=skip_push, rollback_on_failure=not no_rollback, redeploy=True),
+        plan=plan,
+        skip_push=skip_push,
+        no_cache=no_cache,
+    )
+
+
+@command("setup", help="Setup all accessories, push the env, and deploy app to servers")
+@SKIP_PUSH
+@NO_CACHE
+@NO_ROLLBACK
+@PLAN
+def setup(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> None:
+    from pykamal.flows import deploy as flow
+    from pykamal.flows.plan import execute
+
+    execute(
+        "setup",
+        None,
+        lambda run: flow.setup(run, skip_push=skip_push, rollback_on_failure=not no_rollback),
+        plan=plan,
+        skip_push=skip_push,
+        no_cache=no_cache,
+    )
+
+
+@command("rollback", help="Rollback app to VERSION (default: the previous version still on every host)")
+@click.argument("version_arg", metavar="[VERSION]", required=False)
+@NO_ROLLBACK
+def rollback(version_arg: str | None, no_rollback: bool) -> None:
+    from pykamal.flows import deploy as flow
+    from pykamal.flows.plan import execute
+
+    execute(
+        "rollback", None, lambda run: flow.rollback(run, version_arg, rollback_on_failure=not no_rollback)
+    )
+
+
+@command("remove", help="Remove kamal-proxy, app, accessories, and registry session from servers")
+@click.option("-y", "--confirmed", is_flag=True, default=False, help="Proceed without confirmation question")
+def remove(confirmed: bool) -> None:
+    from pykamal.flows import deploy as flow
+    from pykamal.flows.plan import execute
+
+    execute("remove", None, lambda run: flow.remove(run, confirmed=confirmed))
+
+
+@command("details", help="Show details about all containers")
+def details() -> None:
+    from pykamal.flows import deploy as flow
+    from pykamal.flows.plan import execute
+
+    execute("details", None, flow.details)

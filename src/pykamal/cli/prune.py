@@ -1,0 +1,41 @@
+"""``pykamal prune all|containers|images``."""
+
+from __future__ import annotations
+
+import click
+
+from pykamal.cli.core import group
+
+
+def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
+    from pykamal.flows.plan import execute
+
+    return execute("prune", subcommand, flow)
+
+
+@group("prune", help="Prune old application images and containers")
+def prune() -> None:
+    pass
+
+
+@prune.command("all", help="Prune unused images and stopped containers")
+def all_() -> None:
+    from pykamal.flows import prune as flow
+
+    _execute("all", flow.prune_all)
+
+
+@prune.command("images", help="Prune unused images")
+def images() -> None:
+    from pykamal.flows import prune as flow
+
+    _execute("images", flow.images)
+
+
+@prune.command("containers", help="Prune all stopped containers, except the last n (default 5)")
+@click.option("--retain", type=int, default=None, help="Number of containers to retain")
+def containers(retain: int | None) -> None:
+    from pykamal.flows import prune as flow
+
+    flow.check_retain(retain)
+    _execute("containers", lambda run: flow.containers(run, retain))

@@ -1,0 +1,294 @@
+"""``app boot``: put a version on every app host, role by role, with no request dropped.
+
+Per host it costs one command to read the state (current version, running versions, clashing
+container), one command per role to boot (env file through stdin, ``docker run``, the proxy
+switch or the readiness poll, stopping the old container) and one to tag the image as latest.
+
+If a container fails after others already switched, those are switched back to the version they
+ran before, so the fleet never stays mixed (``rollback_on_failure=False`` keeps Kamal's behaviour:
+the switched hosts stay on the new version).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets as _random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pykamal.commands import app, app_more, env_file
+from pykamal.commands.base import Command, combine
+from pykamal.errors import RemoteError
+from pykamal.flows.common import audit as make_audit
+from pykamal.flows.common import failure_summary, on_roles, sleep
+from pykamal.remote.executor import run_on
+from pykamal.remote.result import HostError, describe_failure
+
+if TYPE_CHECKING:
+    from pykamal.config.model import Config, Role
+    from pykamal.flows.context import Run
+
+
+@dataclass
+class HostState:
+    """What one probe command found on a host."""
+
+    host: str
+    values: dict[str, list[str]] = field(default_factory=dict)
+
+    def current(self, role: Role) -> str | None:
+        words = self.values.get(f"current:{role.name}", [])
+        return words[0] if words else None
+
+    def running(self, role: Role) -> list[str]:
+        return self.values.get(f"running:{role.name}", [])
+
+    def exists(self, role: Role) -> bool:
+        return bool(self.values.get(f"exists:{role.name}"))
+
+    def stale(self, role: Role) -> list[str]:
+        current = self.current(role)
+        return [version for version in self.running(role) if version != current]
+
+
+@dataclass(frozen=True)
+class Booted:
+    host: str
+    role: Role
+    old_version: str | None
+
+
+class BootFailed(HostError):
+    """A container did not become live; ``reason`` is the last line the host gave."""
+
+
+class Barrier:
+    """The first container of the primary role opens it; the other roles wait for it."""
+
+    def __init__(self) -> None:
+        self._future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def open(self) -> bool:
+        if self._future.done():
+            return False
+        self._future.set_result(True)
+        return True
+
+    def close(self) -> bool:
+        if self._future.done():
+            return False
+        self._future.set_result(False)
+        return True
+
+    async def wait(self) -> bool:
+        return await asyncio.shield(self._future)
+
+
+def probe_command(run: Run, config: Config, host: str, *, extra: Sequence[Command] = ()) -> Command:
+    """One command reading every role's state on ``host`` (plus ``extra`` steps before it)."""
+    steps = list(extra)
+    for role in run.selection.roles_on(host):
+        steps += app_more.role_probe(config, role, config.version)
+    return combine(*steps)
+
+
+async def probe(run: Run, config: Config, hosts: Sequence[str]) -> dict[str, HostState]:
+    async def one(host: str) -> HostState:
+        result = await run.executor.run(host, probe_command(run, config, host))
+        return HostState(host, app_more.parse(result.stdout))
+
+    return await run_on(hosts, one)
+
+
+def boot_groups(run: Run, hosts: Sequence[str]) -> list[list[str]]:
+    limit = run.config.boot.limit
+    if not limit:
+        return [list(hosts)]
+    return [list(hosts[i : i + limit]) for i in range(0, len(hosts), limit)]
+
+
+async def boot(
+    run: Run,
+    *,
+    version: str | None = None,
+    states: dict[str, HostState] | None = None,
+    stop_stale: bool = False,
+    rollback_on_failure: bool = True,
+    finish: Callable[[str], list[Command]] | None = None,
+) -> None:
+    """Boot ``version`` (default: the run's version) of every selected role on its hosts."""
+    config = run.config.with_version(version) if version else run.config
+    hosts = run.selection.app_hosts
+    output = run.output
+    audit = make_audit(run, config)
+    output.say(f"Start container with version {config.version} (or reboot if already running)...")
+
+    if states is None:
+        states = await probe(run, config, hosts)
+    await prepare(run, config, hosts, states)
+
+    barrier = Barrier()
+    primary_role = run.selection.primary_role
+    booted: list[Booted] = []
+
+    async def boot_one(host: str, role: Role) -> None:
+        gatekeeper = primary_role is not None and role == primary_role
+        try:
+            await boot_container(host, role, gatekeeper)
+        except BaseException:
+            if gatekeeper and barrier.close():
+                output.log(
+                    "info", f"First {role.name} container is unhealthy on {host}, not booting any other roles"
+                )
+            raise
+        if gatekeeper and barrier.open():
+            output.log("info", f"First {role.name} container is healthy on {host}, booting any other roles")
+
+    async def boot_container(host: str, role: Role, gatekeeper: bool) -> None:
+        state = states.get(host) or HostState(host)
+        old_version = state.current(role)
+        rename_to = None
+        if state.exists(role):
+            rename_to = app.replaced_version(config.version, _random.token_hex(8))
+            output.log(
+                "info", f"Renaming container {config.version} to {rename_to} as already deployed on {host}"
+            )
+            if old_version == config.version:
+                old_version = rename_to
+        if primary_role is not None and not gatekeeper:
+            await wait_at_barrier(host, role, primary_role.name)
+
+        _, content = env_file.role_env_file(config, role, host, config.secrets)
+        command = app_more.boot(
+            config,
+            role,
+            host,
+            hostname=app.hostname(host, _random.token_hex(6)),
+            env_content=content,
+            audit=audit,
+            rename_to=rename_to,
+            stale_versions=[v for v in state.stale(role) if v != config.version] if stop_stale else (),
+            old_version=old_version,
+        )
+        how = "switching the proxy to it" if role.running_proxy else "waiting until it is ready"
+        output.log("info", f"Booting {app.container_name(config, role)} on {host}, {how}...")
+        result = await run.executor.run(host, command, check=False, log_level="debug")
+        if not result.ok:
+            output.error(f"Failed to boot {role.name} on {host}")
+            await report_failure(run, config, host, role)
+            reason = (
+                _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.exit_status}"
+            )
+            raise BootFailed(
+                host,
+                f"Failed to boot {role.name}: {reason}",
+                f"Failed to boot {role.name} on {host}: {reason}",
+            )
+        booted.append(Booted(host, role, old_version))
+
+    async def wait_at_barrier(host: str, role: Role, primary: str) -> None:
+        output.log(
+            "info",
+            f"Waiting for the first healthy {primary} container before booting {role.name} on {host}...",
+        )
+        if not await barrier.wait():
+            output.log("info", f"First {primary} container is unhealthy, not booting {role.name} on {host}")
+            raise HostError(host, f"First {primary} container is unhealthy, not booting {role.name}")
+        output.log("info", f"First {primary} container is healthy, booting {role.name} on {host}...")
+
+    for group in boot_groups(run, hosts):
+        await run.hook("pre-app-boot", hosts=tuple(group))
+        try:
+            await on_roles(run, group, boot_one, parallel_roles=run.config.boot.parallel_roles)
+        except Exception as exc:
+            barrier.close()
+            message = failure_summary(exc)
+            if rollback_on_failure and booted:
+                message += "\n" + await switch_back(run, config, booted, audit)
+            elif booted:
+                switched = ", ".join(f"{b.host} ({b.role.name})" for b in booted)
+                message += f"\nStill on version {config.version} (--no-rollback): {switched}"
+            raise RemoteError(message) from exc
+        await run.hook("post-app-boot", hosts=tuple(group))
+        await sleep(run, run.config.boot.wait)
+
+    async def finish_host(host: str) -> None:
+        steps = app_more.tag_latest(config, audit) + app_more.clean_up(config, run.selection.roles_on(host))
+        if finish is not None:
+            steps += finish(host)
+        await run.executor.run(host, combine(*steps))
+
+    await run_on(hosts, finish_host)
+
+
+async def report_failure(run: Run, config: Config, host: str, role: Role) -> None:
+    """Print the failed container's logs and health log, and stop it."""
+    result = await run.executor.run(host, app_more.failure_report(config, role), check=False)
+    logs, health = app_more.split_failure_report(result.stdout)
+    name = app.container_name(config, role)
+    if logs:
+        run.output.error(f"Logs of {name} on {host}:")
+        for line in logs.splitlines():
+            run.output.error(f"  {line}")
+    else:
+        run.output.error(f"Could not fetch logs for {name} on {host}")
+    health = health.splitlines()[0] if health else ""
+    if health and health != "null":
+        run.output.error(f"Health log of {name}: {health}")
+
+
+async def switch_back(run: Run, config: Config, booted: list[Booted], audit: app_more.Audit) -> str:
+    """Switch every already switched container back to the version it replaced; return a summary."""
+    targets = [b for b in booted if b.old_version]
+    without = [b for b in booted if not b.old_version]
+    lines: list[str] = []
+    if targets:
+        run.output.say(
+            "Switching back to the previous version where the new one already went live "
+            "(use --no-rollback to keep it)...",
+            "yellow",
+        )
+
+    async def one(key: str) -> None:
+        item = by_key[key]
+        previous = run.config.with_version(item.old_version or "")
+        command = app_more.switch_back(
+            previous, item.role, item.host, failed_version=config.version, audit=audit.for_version(previous)
+        )
+        await run.executor.run(item.host, command)
+
+    by_key = {f"{b.host} ({b.role.name})": b for b in targets}
+    failed: dict[str, BaseException] = {}
+    try:
+        await run_on(by_key, one)
+    except Exception as exc:
+        from pykamal.remote.result import FanOutError
+
+        failed = dict(exc.failures) if isinstance(exc, FanOutError) else {"": exc}
+    for key, item in by_key.items():
+        if key in failed:
+            lines.append(
+                f"Could not switch {key} back to version {item.old_version}: {describe_failure(failed[key])}"
+            )
+        else:
+            lines.append(f"Switched {key} back to version {item.old_version}")
+    for item in without:
+        lines.append(f"{item.host} ({item.role.name}) had no previous version and stays on {config.version}")
+    for line in lines:
+        run.output.say(line, "yellow")
+    return "\n".join(lines)
+
+
+async def prepare(run: Run, config: Config, hosts: Sequence[str], states: dict[str, HostState]) -> None:
+    """Error pages, asset bridging and custom TLS certificates, on every app host before booting."""
+    from pykamal.flows import app_files
+
+    await app_files.prepare(run, config, hosts, states)
+
+
+def _last_line(text: str) -> str:
+    for line in reversed(text.splitlines()):
+        if line.strip():
+            return line.strip()
+    return ""
