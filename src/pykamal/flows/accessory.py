@@ -114,6 +114,18 @@ def login_command(config: Config, registry: RegistryConfig | None) -> Command | 
     return registry_commands.login(registry, username, password)
 
 
+async def _login(run: Run, accessory: Accessory, host: str, login: Command) -> None:
+    """Run ``docker login``; a refusal names the registry and the host."""
+    from pykamal.flows.registry import login_failure
+    from pykamal.remote.result import CommandFailed, HostError
+
+    try:
+        await run.executor.run(host, login)
+    except CommandFailed as exc:
+        reason = login_failure(accessory.registry or run.config.registry, exc.result)
+        raise HostError(host, reason, f"{reason} (on {host})") from None
+
+
 async def prepare(run: Run, accessory: Accessory, hosts: Sequence[str]) -> None:
     """Log in to the accessory's registry and make sure the ``kamal`` network exists."""
     from pykamal.commands import docker as docker_commands
@@ -123,7 +135,7 @@ async def prepare(run: Run, accessory: Accessory, hosts: Sequence[str]) -> None:
 
     async def one(host: str) -> None:
         if login is not None:
-            await run.executor.run(host, login)
+            await _login(run, accessory, host, login)
         try:
             await run.executor.run(host, docker_commands.create_network())
         except CommandFailed as exc:
@@ -230,24 +242,39 @@ async def _register_with_proxy(run: Run, accessory: Accessory, host: str) -> Non
         raise
 
 
-async def boot(run: Run, name: str, *, prepare_hosts: bool = True) -> None:
-    """Start the accessory where it has no container yet (hosts that have one are skipped)."""
-    accessories = resolve(run.config, name)
-    async with locked(run):
-        for accessory in accessories:
-            await _boot_one(run, accessory, prepare_hosts=prepare_hosts)
+@dataclass(frozen=True)
+class BootInputs:
+    """What booting needs from this machine, gathered before any host is touched."""
+
+    files: list[LocalFile]
+    env_path: str
+    env_content: str
 
 
-async def _boot_one(run: Run, accessory: Accessory, *, prepare_hosts: bool) -> None:
+def boot_inputs(run: Run, accessory: Accessory) -> BootInputs:
+    """Read files and secrets now, so a missing file or secret fails before any remote change."""
     from pykamal.commands import env_file
 
-    hosts = list(hosts_for(run, accessory))
-    if not hosts:
-        return
-    local_files = read_files(run.config, accessory)  # fail on a missing file before touching any host
+    files = read_files(run.config, accessory)
     env_path, env_content = env_file.accessory_env_file(run.config, accessory, run.config.secrets)
     for _, value in env_file.secret_pairs(accessory.env, run.config.secrets):
         run.output.redactor.add(value)
+    return BootInputs(files, env_path, env_content)
+
+
+async def boot(run: Run, name: str, *, prepare_hosts: bool = True) -> None:
+    """Start the accessory where it has no container yet (hosts that have one are skipped)."""
+    accessories = resolve(run.config, name)
+    inputs = [boot_inputs(run, accessory) for accessory in accessories]
+    async with locked(run):
+        for accessory, accessory_inputs in zip(accessories, inputs, strict=True):
+            await _boot_one(run, accessory, accessory_inputs, prepare_hosts=prepare_hosts)
+
+
+async def _boot_one(run: Run, accessory: Accessory, inputs: BootInputs, *, prepare_hosts: bool) -> None:
+    hosts = list(hosts_for(run, accessory))
+    if not hosts:
+        return
     if prepare_hosts:
         await prepare(run, accessory, hosts)
 
@@ -262,12 +289,12 @@ async def _boot_one(run: Run, accessory: Accessory, *, prepare_hosts: bool) -> N
         return
 
     await create_directories(run, accessory, hosts)
-    await upload_files(run, accessory, hosts, local_files)
+    await upload_files(run, accessory, hosts, inputs.files)
 
     async def one(host: str) -> None:
         await _audit(run, host, f"Booted {accessory.name} accessory")
         await run.executor.run(host, commands.ensure_env_directory(run.config))
-        await run.executor.upload(host, env_content, env_path, mode=0o600)
+        await run.executor.upload(host, inputs.env_content, inputs.env_path, mode=0o600)
         await run.executor.run(host, commands.run(run.config, accessory, host))
         if accessory.proxy is not None:
             await _register_with_proxy(run, accessory, host)
@@ -291,8 +318,9 @@ async def pull_image(run: Run, name: str) -> None:
 async def reboot(run: Run, name: str) -> None:
     """Pull the image first (the old container keeps serving meanwhile), then replace the container."""
     accessories = resolve(run.config, name)
+    inputs = [boot_inputs(run, accessory) for accessory in accessories]
     async with locked(run):
-        for accessory in accessories:
+        for accessory, accessory_inputs in zip(accessories, inputs, strict=True):
             hosts = hosts_for(run, accessory)
             if not hosts:
                 continue
@@ -300,7 +328,7 @@ async def reboot(run: Run, name: str) -> None:
             await pull_image(run, accessory.name)
             await stop(run, accessory.name)
             await remove_container(run, accessory.name)
-            await boot(run, accessory.name, prepare_hosts=False)
+            await _boot_one(run, accessory, accessory_inputs, prepare_hosts=False)
 
 
 # --- start / stop / restart ------------------------------------------------------------------------
@@ -377,7 +405,7 @@ async def exec_command(run: Run, name: str, command: str, *, reuse: bool = False
 
     async def one(host: str) -> str:
         if login is not None:
-            await run.executor.run(host, login)
+            await _login(run, accessory, host, login)
         await _audit(run, host, f"Executed cmd '{command}' on {accessory.name} accessory")
         return (await run.executor.run(host, built)).stdout
 
@@ -402,7 +430,7 @@ async def interactive_exec_argv(
         run.output.say("Launching interactive command via SSH from new container...")
         login = login_command(run.config, accessory.registry)
         if login is not None:
-            await run.executor.run(host, login)
+            await _login(run, accessory, host, login)
         inner = commands.execute_in_new_container(run.config, accessory, command, interactive=True, tty=tty)
     return SshSettings.from_config(run.config).interactive_argv(host, inner.shell())
 
