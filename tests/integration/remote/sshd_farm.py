@@ -184,6 +184,17 @@ class SshdFarm:
             + f"Subsystem sftp {SFTP_SERVER}\n"
         )
 
+    def set_sftp(self, host: FarmHost, enabled: bool) -> None:
+        """Turn the host's SFTP subsystem on or off (restarts its sshd)."""
+        config = host.root / "sshd_config"
+        lines = [line for line in config.read_text().splitlines() if not line.startswith("Subsystem sftp")]
+        if enabled:
+            lines.append(f"Subsystem sftp {SFTP_SERVER}")
+        config.write_text("\n".join(lines) + "\n")
+        self.stop_host(host)
+        self.start_host(host)
+        wait_for_port(host.address, 22)
+
     def start_host(self, host: FarmHost) -> None:
         host.process = subprocess.Popen(
             [SSHD, "-D", "-e", "-r", "-f", str(host.root / "sshd_config")],

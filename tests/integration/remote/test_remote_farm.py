@@ -72,6 +72,28 @@ def test_upload_is_created_with_mode_0600_and_replaces_wider_files(farm: SshdFar
     assert not [p for p in host.home.iterdir() if ".pykamal-" in p.name]
 
 
+def test_upload_works_without_sftp_and_keeps_the_mode(farm: SshdFarm) -> None:
+    host = farm.hosts[2]
+    farm.set_sftp(host, False)
+    try:
+        (host.home / "wide.env").write_text("OLD\n")
+        (host.home / "wide.env").chmod(0o666)
+
+        async def main() -> None:
+            async with SshExecutor(settings(farm), Output("error")) as executor:
+                await executor.upload(host.address, b"A=1\n\x00binary", "wide.env")
+                await executor.upload(host.address, "x", "readonly.txt", mode=0o400)
+
+        run(main())
+    finally:
+        farm.set_sftp(host, True)
+    assert (host.home / "wide.env").read_bytes() == b"A=1\n\x00binary"
+    assert stat.S_IMODE((host.home / "wide.env").stat().st_mode) == 0o600
+    assert stat.S_IMODE((host.home / "readonly.txt").stat().st_mode) == 0o400
+    assert not [p for p in host.home.iterdir() if ".pykamal-" in p.name]
+    assert any(line.startswith("umask 177 && cat > .wide.env.pykamal-") for line in host.command_log())
+
+
 def test_upload_into_a_missing_directory_fails_clearly(farm: SshdFarm) -> None:
     async def main() -> None:
         async with SshExecutor(settings(farm), Output("error")) as executor:
