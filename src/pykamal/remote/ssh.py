@@ -6,8 +6,8 @@
 * at most ``SESSIONS_PER_CONNECTION`` channels are open at once on one connection (sshd's
   ``MaxSessions`` defaults to 10);
 * connections idle longer than ``sshkit.pool_idle_timeout`` are not reused;
-* uploads go through SFTP into a temporary file created with the final mode, then renamed into
-  place, so the file never exists with wider permissions.
+* uploads go through SFTP (or, on hosts without it, a ``cat`` pipeline) into a temporary file
+  created with the final mode, then renamed into place, so the file never has wider permissions.
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ class SshExecutor:
             try:
                 process = await conn.ssh.create_process(command.shell(), encoding="utf-8", errors="replace")
             except (asyncssh.Error, OSError) as exc:
-                self._drop(host, conn)
+                self._drop_if_lost(host, conn)
                 raise HostError(host, f"could not start `{display}`: {_describe(exc)}") from None
             try:
                 exit_status = await asyncio.wait_for(
@@ -165,11 +165,12 @@ class SshExecutor:
                 self._kill(process)
                 raise
             except (asyncssh.Error, OSError) as exc:
-                self._drop(host, conn)
+                self._drop_if_lost(host, conn)
+                what = "lost the connection" if not conn.usable else "channel error"
                 raise HostError(
                     host,
-                    f"lost the connection while running `{display}`: {_describe(exc)}",
-                    f"lost the connection to {host} while running `{display}`: {_describe(exc)}",
+                    f"{what} while running `{display}`: {_describe(exc)}",
+                    f"{what} on {host} while running `{display}`: {_describe(exc)}",
                 ) from None
             finally:
                 conn.last_used = time.monotonic()
@@ -340,6 +341,11 @@ class SshExecutor:
             conn = await self._open(host)
             self._conns[host] = conn
             return conn
+
+    def _drop_if_lost(self, host: str, conn: _Connection) -> None:
+        """Forget a connection that died; one failed channel must not end its siblings."""
+        if not conn.usable:
+            self._drop(host, conn)
 
     def _drop(self, host: str, conn: _Connection) -> None:
         if self._conns.get(host) is conn:
