@@ -7,10 +7,8 @@ The checks that need more than one section (primary role, SSL hosts, conflicting
 from __future__ import annotations
 
 import os
-import platform
 import re
 from typing import Any
-from urllib.parse import urlparse
 
 from pykamal import KAMAL_COMPAT_VERSION
 from pykamal.config import model, validate
@@ -46,7 +44,7 @@ def build_config(
     )
     _ensure_unique_ssl_hosts(role_proxies)
     builder = _builder(raw.get("builder") or {})
-    if registry.is_local and _remote_builds(builder) and urlparse(builder.remote or "").scheme != "ssh":
+    if registry.is_local and _remote_builds(builder) and not _is_ssh_url(builder.remote or ""):
         raise ConfigError("Local registry with remote builder requires an SSH URL (e.g., ssh://user@host)")
 
     env = env_from(raw.get("env") or {})
@@ -173,11 +171,19 @@ def _ensure_unique_ssl_hosts(role_proxies: dict[str, dict[Any, Any] | None]) -> 
         raise ConfigError(f"Different roles can't share the same host for SSL: {', '.join(duplicates)}")
 
 
+def _is_ssh_url(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    return urlparse(url).scheme == "ssh"
+
+
 def _remote_builds(builder: model.BuilderConfig) -> bool:
     if not builder.remote:
         return False
     if not builder.local:
         return bool(builder.arches)
+    import platform
+
     machine = platform.machine().lower()
     local_arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(machine, machine)
     return any(arch != local_arch for arch in builder.arches)

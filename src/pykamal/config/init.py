@@ -21,12 +21,11 @@ def create_stubs(root: str) -> list[str]:
         target = Path(root) / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         try:
-            handle = open(target, "xb")  # exclusive: an existing file is never replaced
+            with open(target, "xb") as handle:  # exclusive: an existing file is never replaced
+                handle.write(source.read_bytes())
         except FileExistsError:
             report.append(f"Skipped {relative} (already exists)")
             continue
-        with handle:
-            handle.write(source.read_bytes())
         os.chmod(target, mode)
         report.append(f"Created {relative}")
     return report

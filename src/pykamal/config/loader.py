@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from pykamal.config.erb import render
 from pykamal.config.rubyish import deep_merge
 from pykamal.config.yamlfile import parse_yaml
 from pykamal.errors import ConfigError
@@ -52,14 +51,34 @@ def read_file(path: str, env: dict[str, str]) -> dict[Any, Any]:
         raise ConfigError(f"{path}: not valid UTF-8 text (byte {exc.start})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
-    rendered = render(template, path, env)
-    data = parse_yaml(rendered.text, path, rendered.line_map)
+    if "<%" in template:
+        from pykamal.config.erb import render
+
+        rendered = render(template, path, env)
+        data = parse_yaml(rendered.text, path, rendered.line_map)
+    else:
+        data = parse_yaml(template, path)
     if data is None or (isinstance(data, str | bool) and not str(data).strip()):
         raise ConfigError(f"{path}: is empty; it should hold settings such as service:, image: and servers:")
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({str(data)[:40]!r})"
         raise ConfigError(f"{path}: should be a hash of settings (key: value), not {kind}")
+    try:
+        looped = _contains_itself(data, ())
+    except RecursionError:
+        raise ConfigError(f"{path}: values are nested too deeply") from None
+    if looped:
+        raise ConfigError(f"{path}: a YAML alias refers to a value that contains it (a loop)")
     return data
+
+
+def _contains_itself(value: Any, parents: tuple[int, ...]) -> bool:
+    if not isinstance(value, dict | list):
+        return False
+    if id(value) in parents:
+        return True
+    children = value.values() if isinstance(value, dict) else value
+    return any(_contains_itself(child, (*parents, id(value))) for child in children)
 
 
 def load(config_file: str, destination: str | None = None, version: str | None = None) -> Config:

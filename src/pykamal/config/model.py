@@ -11,10 +11,10 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pykamal.commands.base import Sensitive
 from pykamal.config.rubyish import argumentize, optionize, present
 
 if TYPE_CHECKING:
+    from pykamal.commands.base import Sensitive
     from pykamal.secrets import Secrets
 
 
@@ -92,11 +92,15 @@ class RegistryConfig:
 
     def resolve_username(self, secrets: Secrets) -> str | Sensitive | None:
         """The user name; Sensitive when it came from a secret."""
+        from pykamal.commands.base import Sensitive
+
         if isinstance(self.username, SecretRef):
             return Sensitive(secrets.get(self.username.name))
         return self.username
 
     def resolve_password(self, secrets: Secrets) -> Sensitive | None:
+        from pykamal.commands.base import Sensitive
+
         if isinstance(self.password, SecretRef):
             return Sensitive(secrets.get(self.password.name))
         return Sensitive(self.password) if self.password is not None else None
@@ -367,6 +371,8 @@ class Config:
         return store
 
     def secret(self, name: str) -> Sensitive:
+        from pykamal.commands.base import Sensitive
+
         return Sensitive(self.secrets.get(name))
 
     def registry_username(self) -> str | Sensitive | None:
@@ -377,6 +383,8 @@ class Config:
 
     def ssh_key_data(self) -> list[Sensitive]:
         """``ssh.key_data``: secret values; an entry that is not a secret name is an inline key."""
+        from pykamal.commands.base import Sensitive
+
         keys = []
         for entry in self.ssh.key_data_secrets:
             keys.append(Sensitive(self.secrets.get(entry) if self.secrets.present(entry) else entry))

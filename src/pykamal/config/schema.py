@@ -7,70 +7,68 @@ checked by its own rules (see ``validate.py``); ``Fields`` is a nested map check
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+
+class _Kind:
+    """Base of the value kinds: plain classes (not dataclasses) so importing the schema is cheap."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.__dict__})"
 
 
-@dataclass(frozen=True)
-class Scalar:
-    type: str  # "string" | "integer" | "boolean"
+class Scalar(_Kind):
+    def __init__(self, type: str) -> None:  # "string" | "integer" | "boolean"
+        self.type = type
 
 
-@dataclass(frozen=True)
-class ListOf:
-    item: str  # scalar type of each element
+class ListOf(_Kind):
+    def __init__(self, item: str) -> None:  # scalar type of each element
+        self.item = item
 
 
-@dataclass(frozen=True)
-class StringOrList:
+class StringOrList(_Kind):
     """A string, or a list of strings (``builder.arch``)."""
 
 
-@dataclass(frozen=True)
-class HashOf:
-    item: str  # scalar type of each value (labels)
+class HashOf(_Kind):
+    def __init__(self, item: str) -> None:  # scalar type of each value (labels)
+        self.item = item
 
 
-@dataclass(frozen=True)
-class AnyHash:
+class AnyHash(_Kind):
     """A map whose content is passed through (docker ``options``, build ``args``)."""
 
 
-@dataclass(frozen=True)
-class HostList:
+class HostList(_Kind):
     """A list of ``host`` or ``{host: tag}`` / ``{host: [tags]}`` entries."""
 
 
-@dataclass(frozen=True)
-class SshConfigFiles:
+class SshConfigFiles(_Kind):
     """``ssh.config``: true/false, a path, or a list of paths."""
 
 
-@dataclass(frozen=True)
-class PathList:
+class PathList(_Kind):
     """Accessory ``files``/``directories``: ``local:remote[:opts]`` strings or maps."""
 
 
-@dataclass(frozen=True)
-class HooksOutput:
+class HooksOutput(_Kind):
     """A level (``quiet``/``verbose``) or a map hook -> level."""
 
 
-@dataclass(frozen=True)
-class SslSetting:
+class SslSetting(_Kind):
     """``proxy.ssl``: a boolean or a map with certificate/key secret names."""
 
 
-@dataclass(frozen=True)
-class Section:
+class Section(_Kind):
     """A nested part with its own rules; here only its outer type is checked."""
 
-    allow_list: bool = False  # servers may be a list
-    allow_boolean: bool = False  # proxy may be true/false at this level
+    def __init__(self, allow_list: bool = False, allow_boolean: bool = False) -> None:
+        self.allow_list = allow_list  # servers may be a list
+        self.allow_boolean = allow_boolean  # proxy may be true/false at this level
 
 
-@dataclass(frozen=True)
-class Fields:
-    keys: dict[str, Kind]
+class Fields(_Kind):
+    def __init__(self, keys: dict[str, Kind]) -> None:
+        self.keys = keys
 
 
 Kind = (

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pykamal.commands.base import REDACTED
 from pykamal.config.model import Config
 from pykamal.config.rubyish import argumentize, present
 
@@ -53,7 +52,7 @@ def ssh_options(ssh: dict[Any, Any]) -> dict[str, Any]:
         if ssh.get(key) is not None:
             options[key] = ssh[key]
     if ssh.get("key_data") is not None:
-        options["key_data"] = [REDACTED for _ in ssh["key_data"]]
+        options["key_data"] = ["[REDACTED]" for _ in ssh["key_data"]]
     if ssh.get("config") is not None:
         options["config"] = ssh["config"]
     options["log_level"] = ssh.get("log_level", "fatal")

@@ -1,0 +1,145 @@
+"""``pykamal config``, ``docs`` and ``init``."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from config_helpers import BASE
+
+from pykamal.cli import run
+from pykamal.cli.config_cmds import DOC_SECTIONS
+
+
+def cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    capsys.readouterr()
+    code = run(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_config_redacts_key_data_and_reads_no_secrets(write_config: Callable[..., str], capsys: Any) -> None:
+    write_config(BASE + "ssh:\n  key_data: [SSH_KEY]\n")
+    Path(".kamal").mkdir()
+    Path(".kamal/secrets").write_text("SSH_KEY=$(touch ran && echo key)\n")
+    code, out, err = cli(["config", "--version", "v1"], capsys)
+    assert code == 0, err
+    data = yaml.safe_load(out)
+    assert data["ssh_options"]["key_data"] == ["[REDACTED]"]
+    assert data["version"] == "v1"
+    assert not Path("ran").exists()
+
+
+def test_config_uses_destination_and_config_file_options(
+    write_config: Callable[..., str], capsys: Any
+) -> None:
+    write_config(BASE)
+    Path("config/deploy.eu.yml").write_text("servers: [10.9.0.1]\n")
+    os.rename("config", "ops")
+    code, out, err = cli(["config", "-c", "ops/deploy.yml", "-d", "eu", "--version", "v"], capsys)
+    assert code == 0, err
+    assert yaml.safe_load(out)["hosts"] == ["10.9.0.1"]
+
+
+def test_config_error_is_one_line(write_config: Callable[..., str], capsys: Any) -> None:
+    write_config(BASE + "bogus: 1\n")
+    code, out, err = cli(["config", "--version", "v"], capsys)
+    assert code == 1
+    assert out == ""
+    assert err.strip() == "ERROR unknown key: bogus"
+
+
+def test_config_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _out, err = cli(["config"], capsys)
+    assert code == 1
+    assert err.strip() == f"ERROR Configuration file not found in {tmp_path}/config/deploy.yml"
+
+
+@pytest.mark.parametrize("section", DOC_SECTIONS)
+def test_docs_for_every_section(section: str, capsys: Any) -> None:
+    code, out, err = cli(["docs", section], capsys)
+    assert code == 0, err
+    assert out.startswith("# ")
+    assert len(out.splitlines()) > 8
+
+
+def test_docs_without_section_is_the_overview(capsys: Any) -> None:
+    code, out, _err = cli(["docs"], capsys)
+    assert code == 0
+    assert out.startswith("# config/deploy.yml")
+    for section in DOC_SECTIONS:
+        if section not in ("configuration", "role", "alias", "accessory"):
+            assert section in out
+
+
+def test_docs_cover_every_key_of_the_schema(capsys: Any) -> None:
+    from pykamal.config import schema
+
+    def text(section: str) -> str:
+        return cli(["docs", section], capsys)[1]
+
+    pages = {
+        "configuration": schema.ROOT,
+        "role": schema.ROLE,
+        "builder": schema.BUILDER,
+        "proxy": schema.PROXY,
+        "accessory": schema.ACCESSORY,
+        "ssh": schema.SSH,
+        "sshkit": schema.SSHKIT,
+        "boot": schema.BOOT,
+        "logging": schema.LOGGING,
+    }
+    for page, fields in pages.items():
+        content = text(page)
+        missing = [key for key in fields.keys if key not in content]
+        assert not missing, f"{page}: {missing}"
+    assert all(key in text("proxy") for key in schema.PROXY_RUN.keys)
+    assert all(key in text("registry") for key in ("server", "username", "password"))
+
+
+def test_unknown_docs_section(capsys: Any) -> None:
+    code, out, err = cli(["docs", "nope"], capsys)
+    assert code == 2
+    assert out == ""
+    assert err.strip() == "ERROR No documentation for 'nope'; sections: " + ", ".join(DOC_SECTIONS)
+
+
+def test_init_creates_files_and_never_overwrites(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path(".kamal/hooks").mkdir(parents=True)
+    Path(".kamal/hooks/pre-build.sample").write_text("mine")
+    code, out, _err = cli(["init"], capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert "Created config/deploy.yml" in lines
+    assert "Created .kamal/secrets" in lines
+    assert "Skipped .kamal/hooks/pre-build.sample (already exists)" in lines
+    assert "Created .kamal/hooks/pre-deploy.sample" in lines
+    assert Path(".kamal/hooks/pre-build.sample").read_text() == "mine"
+    assert stat.S_IMODE(os.stat(".kamal/hooks/pre-deploy.sample").st_mode) == 0o755
+    assert stat.S_IMODE(os.stat(".kamal/secrets").st_mode) == 0o600
+    hooks = sorted(p.name for p in Path(".kamal/hooks").iterdir())
+    assert len(hooks) == 9
+
+    Path("config/deploy.yml").write_text("edited")
+    code, out, _err = cli(["init"], capsys)
+    assert all(line.startswith("Skipped ") for line in out.splitlines())
+    assert Path("config/deploy.yml").read_text() == "edited"
+
+
+def test_init_template_is_a_valid_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    cli(["init"], capsys)
+    code, out, err = cli(["config", "--version", "v"], capsys)
+    assert code == 0, err
+    assert yaml.safe_load(out)["repository"] == "my-user/my-app"
