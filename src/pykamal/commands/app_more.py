@@ -272,6 +272,11 @@ def remove_app_directory(config: Config) -> Command:
     return cmd("rm", "-r", config.apps_directory)
 
 
+def remove_empty_apps_directory() -> Command:
+    """``.kamal/apps`` once no app is left in it (a no-op while other apps remain)."""
+    return cmd("rmdir", ".kamal/apps", Raw("2>/dev/null"))
+
+
 def app_directory_count() -> Command:
     """How many apps (service directories) the host carries."""
     return cmd(Raw("ls .kamal/apps 2>/dev/null | wc -l"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pykamal.commands import proxy
 from pykamal.commands.args import docker
-from pykamal.commands.base import Command, Raw, Script, cmd, combine
+from pykamal.commands.base import Command, Raw, Script, any_of, cmd, combine, subshell
 
 STATE_FORMAT = "{{.Config.Image}} {{.State.Running}}"
 
@@ -36,3 +36,21 @@ def hand_to_proxy(*paths: str) -> Command:
         cmd(Raw('chown "$(stat -c %u /proc/$pid)"'), *paths),
     )
     return cmd("sh", "-c", Script(script))
+
+
+def remove_container() -> Command:
+    """Kamal's removal by image title label, then by name (for proxy images without that label)."""
+    by_name = docker("container", "rm", proxy.PROXY_CONTAINER, Raw(">/dev/null 2>&1"))
+    return combine(proxy.remove_container(), subshell(any_of(by_name, cmd("true"))))
+
+
+def remember_image() -> Command:
+    """``image=<the proxy container's image>`` (empty when there is none), for ``remove_image``."""
+    inspect = docker("inspect", proxy.PROXY_CONTAINER, "--format", "{{.Config.Image}}", Raw("2>/dev/null"))
+    return cmd(Raw("image=$("), inspect, Raw("|| true)"))
+
+
+def remove_image() -> Command:
+    """Kamal's removal by image title label, then the remembered image (errors ignored: it may be in use)."""
+    by_name = cmd(Raw('[ -z "$image" ] || docker image rm "$image" >/dev/null 2>&1'))
+    return combine(proxy.remove_image(), subshell(any_of(by_name, cmd("true"))))

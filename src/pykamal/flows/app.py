@@ -294,6 +294,7 @@ async def remove_app_directories(run: Run) -> None:
         app_more.ignore_failure(app_more.remove_app_directory(config)),
         record.record(f"Removed {config.apps_directory}"),
         app_more.ignore_failure(app.remove_proxy_app_directory(config)),
+        app_more.ignore_failure(app_more.remove_empty_apps_directory()),
     )
     async with locked(run):
         await run_on(hosts_removing_all_roles(run), lambda host: run.executor.run(host, command))

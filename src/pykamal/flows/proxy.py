@@ -88,7 +88,7 @@ async def reboot_host(run: Run, host: str) -> None:
         audit(run).record("Rebooted proxy"),
         login(run),
         app_more.ignore_failure(proxy.stop()),
-        proxy.remove_container(),
+        proxy_more.remove_container(),
         proxy.ensure_apps_config_directory(),
         proxy.run(run.config, host),
     )
@@ -152,12 +152,13 @@ async def remove(run: Run, *, force: bool = False) -> None:
 
         async def one(host: str) -> None:
             command = combine(
+                proxy_more.remember_image(),
                 record.record("Stopped proxy"),
                 app_more.ignore_failure(proxy.stop()),
                 record.record("Removed proxy container"),
-                proxy.remove_container(),
+                proxy_more.remove_container(),
                 record.record("Removed proxy image"),
-                proxy.remove_image(),
+                proxy_more.remove_image(),
                 app_more.ignore_failure(proxy.remove_proxy_directory()),
             )
             await run.executor.run(host, command)
