@@ -12,7 +12,9 @@ from pykamal.flows import deploy
 from pykamal.remote.fake import RecordingExecutor
 
 RUNNING_V1 = {
-    "h1": "@pykamal proxy basecamp/kamal-proxy:v0.9.2 true\n@pykamal current:web v1\n@pykamal running:web v1\n",
+    "h1": (
+        "@pykamal proxy basecamp/kamal-proxy:v0.9.2 true\n@pykamal current:web v1\n@pykamal running:web v1\n"
+    ),
     "h2": (
         "@pykamal proxy basecamp/kamal-proxy:v0.9.2 true\n"
         "@pykamal current:web v1\n@pykamal running:web v1\n"
