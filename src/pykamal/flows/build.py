@@ -249,6 +249,12 @@ def explain_build_failure(run: Run, result: Result) -> str:
             f"building for {', '.join(f'linux/{a}' for a in builder.arches)} needs QEMU emulation "
             f"(binfmt) on the builder or a remote builder of that architecture ({detail})"
         )
+    if "booting buildkit" in text:
+        where = f"on the remote builder {builder.remote}" if builder.remote else "on this machine"
+        return (
+            f"the {builder.driver} builder could not start BuildKit {where} (it runs the "
+            f"moby/buildkit image in a privileged container): {detail}"
+        )
     if builder.remote and any(m in text for m in ("error during connect", "ssh:", "connection refused")):
         return f"Remote builder {builder.remote} is unreachable: {detail}"
     if any(m in text for m in ("unauthorized", "denied", "authentication required")):

@@ -22,6 +22,14 @@ USER = "deployer"
 REAL_DOCKER = shutil.which("docker") or "/usr/bin/docker"
 
 
+@dataclass(frozen=True)
+class AuthRegistry:
+    """A registry that checks credentials (see conftest.auth_registry)."""
+
+    server: str
+    container: str
+
+
 @dataclass
 class Project:
     root: Path
@@ -57,9 +65,13 @@ class Project:
             )
         return result
 
-    def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def docker(
+        self, *args: str, check: bool = True, path: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         """The local docker CLI with this project's (throwaway) client configuration."""
         env = dict(os.environ, DOCKER_CONFIG=str(self.docker_config))
+        if path is not None:
+            env["PATH"] = path
         return subprocess.run(
             [REAL_DOCKER, *args], env=env, capture_output=True, text=True, check=check, timeout=300
         )

@@ -12,21 +12,14 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from build_project import CANARY, USER
+from build_project import CANARY, USER, AuthRegistry
 
 from pykamal.sandbox.core import NAME_LABEL, Sandbox
 
 AUTH_PORT = 5001
-
-
-@dataclass(frozen=True)
-class AuthRegistry:
-    server: str
-    container: str
 
 
 @pytest.fixture(scope="session")
