@@ -128,3 +128,35 @@ def test_refused_credentials_name_the_hosts_and_the_registry(
     assert result.returncode != 0
     assert f"registry {auth_registry.server} refused the credentials" in result.stderr
     assert "on this machine" in result.stderr
+
+
+def test_deploy_skip_push_needs_no_docker_here(
+    sandbox: Sandbox, auth_registry: AuthRegistry, tmp_path: Path
+) -> None:
+    """``deploy -P`` from a machine without docker: hosts log in (stdin) where they pull."""
+    import urllib.request
+
+    server = auth_registry.server
+    web = sandbox.hosts[:2]
+    project = make_project(tmp_path, sandbox, registry=registry_block(server))
+    with (project.root / "config" / "deploy.yml").open("a") as config:
+        config.write("proxy:\n  app_port: 80\n  healthcheck:\n    path: /up\n    interval: 1\n")
+        config.write("drain_timeout: 2\nreadiness_delay: 0\n")
+    project.pykamal("build", "push", "--version", "contract-2")
+    sandbox.reset_hosts()
+
+    sampler = ProcessSampler(sandbox, sandbox.hosts)
+    with sampler.running():
+        deployed = project.pykamal(
+            "deploy", "-P", "--version", "contract-2", path=path_without_docker(tmp_path)
+        )
+    for host in web:
+        log = sandbox.command_log(host)
+        login = first(log, rf"docker login {re.escape(server)} -u {USER} --password-stdin")
+        assert login < first(log, rf"^docker pull {re.escape(server)}/hello:contract-2$")
+        assert not any(CANARY in line for line in log)
+        with urllib.request.urlopen(f"http://{host}/version", timeout=5) as response:
+            assert response.read().decode().strip() == "contract-2"
+    assert sampler.seen(CANARY) == []
+    assert CANARY not in deployed.stdout + deployed.stderr
+    sandbox.reset_hosts()
