@@ -39,10 +39,9 @@ def _run(subcommand: str, flow: Callable[[Run], Awaitable[None]]) -> None:
 
 def _confirmed(question: str, yes: bool) -> bool:
     """Kamal's y/N question (default N); ``-y`` answers it."""
-    if yes:
-        return True
-    answer = click.prompt(f"{question} [y, N]", default="N", show_default=True)
-    if answer.strip() == "y":
+    from pykamal.flows.common import confirm
+
+    if confirm(question, yes):
         return True
     click.secho("Aborted", fg="red")
     return False

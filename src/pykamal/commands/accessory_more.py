@@ -33,3 +33,24 @@ def remove_env_file(config: Config, accessory: Accessory) -> Command:
     """``rm -f`` of the accessory's secret env file (``remove`` leaves nothing behind)."""
     command = remove_file(config.accessory_env_file(accessory))
     return cmd(command.args[0], "-f", *command.args[1:])
+
+
+def repository_of(image: str) -> str:
+    """``registry:5000/name:tag`` → ``registry:5000/name`` (a digest is dropped as well)."""
+    name = image.split("@", 1)[0]
+    head, sep, tail = name.rpartition(":")
+    return head if sep and "/" not in tail else name
+
+
+def remove_untagged_images(accessory: Accessory) -> Command:
+    """Remove the accessory repository's untagged images (left behind when a reboot pulled a newer one)."""
+    listing = docker(
+        "image",
+        "ls",
+        "--quiet",
+        "--filter",
+        "dangling=true",
+        "--filter",
+        f"reference={repository_of(accessory.image)}",
+    )
+    return pipe(listing, cmd("xargs", "-r", "docker", "image", "rm", "--force"))

@@ -89,6 +89,19 @@ async def _audit(run: Run, host: str, message: str) -> None:
     await run.executor.run(host, record, log_level="debug")
 
 
+def redact_secrets(run: Run, accessory: Accessory) -> None:
+    """Mask the accessory's secret values in everything printed (exec and logs output included)."""
+    from pykamal.errors import SecretsError
+
+    for _, secret_name in accessory.env.secret_keys:
+        try:
+            value = run.config.secrets.get(secret_name)
+        except SecretsError:
+            continue  # a missing secret only matters where it is used (boot reports it)
+        if value:
+            run.output.redactor.add(value)
+
+
 def _quiet(run: Run) -> bool:
     return run.output.verbosity == "error"
 
@@ -394,6 +407,7 @@ async def exec_command(run: Run, name: str, command: str, *, reuse: bool = False
 
     accessory = find(run.config, name)
     hosts = hosts_for(run, accessory)
+    redact_secrets(run, accessory)
     await run.pre_connect()
     if reuse:
         run.output.say("Launching command from existing container...")
@@ -454,6 +468,7 @@ async def logs(
 ) -> None:
     """The last log lines of the accessory on each selected host (100 unless ``since``/``grep``)."""
     accessory = find(run.config, name)
+    redact_secrets(run, accessory)
     if lines is None and since is None and grep is None:
         lines = DEFAULT_LOG_LINES
     built = commands.logs(
@@ -506,6 +521,9 @@ async def remove_container(run: Run, name: str) -> None:
 
 
 async def remove_image(run: Run, name: str) -> None:
+    """Remove the image, and older untagged images of its repository that reboots left behind."""
+    from pykamal.commands.accessory_more import remove_untagged_images
+
     accessories = resolve(run.config, name)
     async with locked(run):
         for accessory in accessories:
@@ -513,6 +531,7 @@ async def remove_image(run: Run, name: str) -> None:
             async def one(host: str, accessory: Accessory = accessory) -> None:
                 await _audit(run, host, f"Removed {accessory.name} accessory image")
                 await run.executor.run(host, commands.remove_image(accessory))
+                await run.executor.run(host, remove_untagged_images(accessory))
 
             await _on_hosts(hosts_for(run, accessory), one)
 

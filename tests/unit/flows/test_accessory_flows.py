@@ -288,6 +288,7 @@ def test_remove_takes_everything_away_in_order(project: Path) -> None:
             index_of(commands, "docker container stop app-cache"),
             index_of(commands, "docker container prune --force --filter label=service=app-cache"),
             index_of(commands, "docker image rm --force kv:1"),
+            index_of(commands, "--filter dangling=true --filter reference=kv | xargs -r docker image rm"),
             index_of(commands, "rm -rf app-cache"),
             index_of(commands, "rm -f .kamal/apps/app/env/accessories/cache.env"),
         ]
