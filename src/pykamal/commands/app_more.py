@@ -101,11 +101,11 @@ def role_probe(config: Config, role: Role, version: str) -> list[Command]:
     ]
 
 
-HISTORY_FORMAT = "{{.Name}} {{.State.StartedAt}} {{.State.FinishedAt}} {{.State.Running}}"
+HISTORY_FORMAT = "{{.Name}} {{.Created}} {{.State.FinishedAt}} {{.State.Running}}"
 
 
 def history(config: Config, role: Role) -> Command:
-    """``/<name> <started> <finished> <running>`` for each of the role's containers (any state)."""
+    """``/<name> <created> <finished> <running>`` for each of the role's containers (any state)."""
     return pipe(
         cmd(app.list_containers(config, role), "--quiet"),
         cmd("xargs", "-r", "docker", "inspect", "--format", HISTORY_FORMAT),

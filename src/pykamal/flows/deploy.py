@@ -149,13 +149,13 @@ async def bootstrap(run: Run) -> None:
 @dataclass(frozen=True)
 class ContainerRun:
     version: str
-    started: str
+    created: str
     finished: str
     running: bool
 
 
 async def container_history(run: Run) -> dict[tuple[str, str], list[ContainerRun]]:
-    """Every (host, role)'s containers: version, start and stop times, whether it runs."""
+    """Every (host, role)'s containers: version, creation and stop times, whether it runs."""
     config = run.config
 
     async def one(host: str) -> dict[str, list[ContainerRun]]:
@@ -189,8 +189,9 @@ def previous_versions(
 ) -> list[str]:
     """Versions with a container for every (host, role), the likeliest previous one first.
 
-    The previous version is the one whose container stopped closest to when the running one
-    started (it was switched away from then); a failed deploy's container stopped much later.
+    The previous version is the one whose container stopped closest to when the running one was
+    created (it was switched away from then); a failed deploy's container stopped much later.
+    Creation, not start: switching back after a failed deploy restarts the old container.
     """
     pairs = list(history.values())
     if not pairs:
@@ -203,7 +204,7 @@ def previous_versions(
         finished = _timestamp(c.finished)
         if current is None:
             return -finished
-        return abs(finished - _timestamp(current.started))
+        return abs(finished - _timestamp(current.created))
 
     stopped = [c for c in runs if not c.running and c.version in common]
     ordered = sorted(stopped, key=distance)
