@@ -58,6 +58,10 @@ class Executor(Protocol):
 
     async def close(self) -> None: ...
 
+    async def __aenter__(self) -> Executor: ...
+
+    async def __aexit__(self, *exc_info: object) -> None: ...
+
 
 async def run_on(
     hosts: Iterable[str],
