@@ -304,15 +304,10 @@ class Sandbox:
 
     def _host_flags(self, index: int, address: str) -> list[str]:
         spec = self.spec
-        flags = [
-            "--hostname",
-            f"host-{index}",
-            "--network",
-            spec.name,
-            "--init",
-            "--restart",
-            "unless-stopped",
-        ]
+        flags = ["--hostname", f"host-{index}", "--network", spec.name, "--init"]
+        flags += ["--restart", "unless-stopped"]
+        # a fresh /run at every start, as after a reboot: no stale dockerd or containerd pid files
+        flags += ["--tmpfs", "/run:exec,mode=755"]
         flags += ["--publish", f"{address}:22:22"]
         flags += ["--env", f"PYKAMAL_SANDBOX_COMMAND_LOG={1 if spec.command_log else 0}"]
         if spec.light:
@@ -341,11 +336,31 @@ class Sandbox:
         address = self.hosts[index - 1]
         name = self._host_container(index)
         self._wait(f"sshd on {address}", lambda: _ssh_banner(address), 60, name)
-        if not self.spec.light:
-            probe = ["exec", name, "docker", "info", "--format", "{{.ServerVersion}}"]
-            self._wait(
-                f"dockerd on {address}", lambda: self.docker.run(probe, check=False).returncode == 0, 90, name
-            )
+        if self.spec.light:
+            return
+        for attempt in (1, 2):
+            try:
+                self._wait(f"dockerd on {address}", lambda: self._dockerd_ready(name), 90, name)
+                return
+            except _DockerdGone:
+                if attempt == 2:
+                    log = self.docker.run(
+                        ["exec", name, "tail", "-n", "3", "/var/log/dockerd.log"], check=False
+                    )
+                    tail = " | ".join(line.strip() for line in log.stdout.splitlines() if line.strip())
+                    raise SandboxError(
+                        f"dockerd on {address} exited: {tail or 'see /var/log/dockerd.log'}"
+                    ) from None
+                # e.g. killed inside the host: restart the host, as one would reboot a server
+                self.docker.run(["restart", "--time", "2", name])
+                self._wait(f"sshd on {address}", lambda: _ssh_banner(address), 60, name)
+
+    def _dockerd_ready(self, container: str) -> bool:
+        probe = "docker info >/dev/null 2>&1 && exit 0; pgrep -x dockerd >/dev/null || exit 7; exit 1"
+        result = self.docker.run(["exec", container, "sh", "-c", probe], check=False)
+        if result.returncode == 7:
+            raise _DockerdGone
+        return result.returncode == 0
 
     def _wait(
         self, what: str, ready: Callable[[], bool], timeout: float, container: str | None = None
@@ -504,6 +519,10 @@ class Sandbox:
         if info is None:
             raise SandboxError(f"image {image} is missing: run `pykamal sandbox build`")
         return str(info.get("Id"))
+
+
+class _DockerdGone(Exception):
+    """The inner dockerd is not running at all (as opposed to still starting)."""
 
 
 def _digest(*parts: str) -> str:

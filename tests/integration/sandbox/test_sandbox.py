@@ -217,6 +217,17 @@ def test_up_again_changes_nothing(sandbox: Sandbox) -> None:
     assert len(after) == len(sandbox.hosts) + 1  # hosts and the registry
 
 
+def test_up_revives_a_host_whose_dockerd_died(sandbox: Sandbox) -> None:
+    host = sandbox.hosts[2]
+    killed = sandbox.run_on_host(
+        host, "pkill -x dockerd; while pgrep -x dockerd >/dev/null; do sleep 0.2; done"
+    )
+    assert killed.returncode == 0
+    assert ssh(sandbox, host, "docker info >/dev/null").returncode != 0
+    sandbox.up()
+    assert ssh(sandbox, host, "docker info >/dev/null").returncode == 0
+
+
 def test_reset_hosts_leaves_fresh_servers(sandbox: Sandbox) -> None:
     host = sandbox.hosts[2]
     assert (
