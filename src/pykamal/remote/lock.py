@@ -9,6 +9,7 @@ details are older than ``PYKAMAL_STALE_LOCK_AGE`` (default 1 h; plain seconds or
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import os
 import re
@@ -107,6 +108,7 @@ class DeployLock:
         self.executor = executor
         self.primary_host = primary_host or config.primary_host
         self.hosts = tuple(hosts) if hosts else (self.primary_host,)
+        self._written: str | None = None  # the details text of our last acquire attempt
 
     @property
     def output(self) -> Output:
@@ -118,13 +120,10 @@ class DeployLock:
     async def acquire(self, message: str = AUTOMATIC_MESSAGE, version: str | None = None) -> None:
         """Take the lock; raises LockError (naming holder and age) when someone else holds it."""
         await self.ensure_run_directory()
-        command = lock_commands.acquire(
-            self.config,
-            message,
-            version or self.config.version,
-            git_user_name(),
-            datetime.now(UTC),
-        )
+        version = version or self.config.version
+        at = datetime.now(UTC)
+        self._written = lock_commands.details_text(git_user_name(), version, message, at)
+        command = lock_commands.acquire(self.config, message, version, git_user_name(), at)
         try:
             await self.executor.run(self.primary_host, command, log_level="debug")
         except CommandFailed as exc:
@@ -146,6 +145,16 @@ class DeployLock:
             else " Run 'pykamal lock --help' for more information"
         )
         raise LockError(f"Deploy lock found on {self.primary_host}: {summary}.{hint}")
+
+    async def release_if_ours(self) -> bool:
+        """Release the lock only if it holds the details we wrote (an interrupted acquire may or may
+        not have taken it)."""
+        if self._written is None:
+            return False
+        details = await self.status()
+        if details is None or details.text != self._written.strip():
+            return False
+        return await self.release()
 
     async def release(self) -> bool:
         """Remove the lock; False if there was none."""
@@ -187,7 +196,12 @@ async def deploy_lock(
         return
     lock = DeployLock(config, executor, primary_host=primary_host, hosts=hosts)
     executor.output.say("Acquiring the deploy lock...")
-    await lock.acquire(message)
+    try:
+        await lock.acquire(message)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await asyncio.shield(lock.release_if_ours())
+        raise
     token = _held.set(True)
     try:
         yield lock

@@ -172,3 +172,44 @@ def test_durations_and_ages(monkeypatch: pytest.MonkeyPatch) -> None:
     assert describe(parsed, now=now, stale_seconds=600) == (
         "held by Bob for 20m 0s (STALE: older than 10m 0s), message: hotfix"
     )
+
+
+def test_interrupted_acquire_releases_the_lock_it_may_have_taken() -> None:
+    """Cancelled while the acquire command runs: if the lock on the host is ours, it goes."""
+    executor = RecordingExecutor(Captured("info").output)
+    written: dict[str, str] = {}
+
+    def acquire_command(text: str) -> bool:
+        if not text.startswith("mkdir .kamal/lock-app "):
+            return False
+        written["details"] = base64.b64decode(text.split('"')[1]).decode()
+        return True
+
+    executor.respond(acquire_command, delay=5)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(deploy_lock(make_config(), executor).__aenter__())
+        await asyncio.sleep(0.05)
+        executor.respond(r"^stat ", stdout=written["details"] + "\n")  # the mkdir did happen on the host
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert executor.commands()[-1] == "rm .kamal/lock-app/details && rm -r .kamal/lock-app"
+
+
+def test_interrupted_acquire_leaves_someone_elses_lock_alone() -> None:
+    executor = RecordingExecutor(Captured("info").output)
+    executor.respond(r"^mkdir \.kamal/lock-app ", delay=5)
+    executor.respond(r"^stat ", stdout=details(datetime.now(UTC)))
+
+    async def main() -> None:
+        task = asyncio.ensure_future(deploy_lock(make_config(), executor).__aenter__())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert not any(c.startswith("rm ") for c in executor.commands())
