@@ -77,10 +77,11 @@ def up(
 def down(name: str) -> None:
     """Remove every container, volume and network of the sandbox, and its keys and config."""
     removed = _load(name).down()
-    if removed:
-        click.echo(f"removed {len(removed)} item(s): {', '.join(removed)}")
-    else:
+    if not removed:
         click.echo(f"sandbox {name} is not up; nothing to remove")
+    for kind, names in removed.items():
+        shown = ", ".join(names[:6]) + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
+        click.echo(f"removed {kind}: {shown}")
 
 
 @sandbox.command("status", context_settings=CONTEXT_SETTINGS)

@@ -395,26 +395,38 @@ class Sandbox:
 
     # -- down -----------------------------------------------------------------------------
 
-    def down(self) -> list[str]:
-        """Remove every container, volume and network of the sandbox, and its state folder."""
+    def down(self) -> dict[str, list[str]]:
+        """Remove every container, volume and network of the sandbox, its state folder, and the
+        local image tags that name its registry (they point nowhere once it is gone).
+
+        Returns what was removed, by kind. Built sandbox images and the build cache stay.
+        """
         self.docker.ensure_available()
         label = f"{NAME_LABEL}={self.spec.name}"
-        removed = []
+        removed: dict[str, list[str]] = {}
         containers = self.docker.names("container", label)
         if containers:
             self.docker.run(["rm", "--force", "--volumes", *containers])
-            removed += containers
+            removed["containers"] = containers
         volumes = self.docker.names("volume", label)
         if volumes:
             self.docker.run(["volume", "rm", "--force", *volumes])
-            removed += volumes
+            removed["volumes"] = volumes
         networks = self.docker.names("network", label)
         for network in networks:
             self.docker.run(["network", "rm", network])
-            removed.append(network)
+        if networks:
+            removed["networks"] = networks
+        listing = self.docker.run(["images", "--format", "{{.Repository}}:{{.Tag}}"]).stdout.split()
+        tags = [
+            tag for tag in listing if tag.startswith(f"{self.spec.registry}/") and not tag.endswith(":<none>")
+        ]
+        if tags:
+            self.docker.run(["rmi", *tags], check=False)
+            removed[f"image tags of {self.spec.registry}"] = tags
         if self.paths.root.exists():
             shutil.rmtree(self.paths.root)
-            removed.append(str(self.paths.root))
+            removed["state folder"] = [str(self.paths.root)]
         return removed
 
     def _remove_hosts(self, names: list[str]) -> None:

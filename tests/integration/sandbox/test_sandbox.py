@@ -242,8 +242,11 @@ def test_reset_hosts_leaves_fresh_servers(sandbox: Sandbox) -> None:
 def test_light_sandbox_up_and_down_leave_nothing_behind(sandbox: Sandbox) -> None:
     base = sandbox.spec.base_address.rsplit(".", 1)[0] + ".200"
     light = Sandbox(SandboxSpec(name=f"{sandbox.spec.name}-light", hosts=2, base_address=base, light=True))
+    docker = Docker()
+    leftover = f"{light.registry}/probe:1"  # as left by a deploy that pushed to the sandbox
     try:
         light.up()
+        docker.run(["tag", "pykamal-sandbox/busybox:latest", leftover])
         for host in light.hosts:
             result = ssh(
                 light, host, "hostname; command -v dockerd >/dev/null && pgrep -x dockerd || echo no-dockerd"
@@ -251,8 +254,9 @@ def test_light_sandbox_up_and_down_leave_nothing_behind(sandbox: Sandbox) -> Non
             assert result.returncode == 0, result.stderr
             assert result.stdout.split()[-1] == "no-dockerd"
     finally:
-        light.down()
-    docker = Docker()
+        removed = light.down()
+    assert removed[f"image tags of {light.registry}"] == [leftover]
+    assert docker.inspect("image", leftover) is None
     label = f"dev.pykamal.sandbox.name={light.spec.name}"
     for kind in ("container", "volume", "network"):
         assert docker.names(kind, label) == []
