@@ -83,7 +83,7 @@ def test_worker_waits_for_the_first_healthy_web_container_then_polls_readiness(p
     first_web = next(i for i, (_, d) in enumerate(runs) if "app-web-v2" in d)
     workers = [i for i, (_, d) in enumerate(runs) if "app-worker-v2" in d]
     assert all(i > first_web for i in workers)
-    worker = next(d for _, d in runs if "app-worker-v2" in d)
+    worker = next(d for h, d in runs if h == "h2" and "app-worker-v2" in d)
     assert "kamal-proxy deploy" not in worker
     assert "sleep 2" in worker and "container not ready after 9 seconds" in worker
     assert "docker stop -t 4" in worker  # old worker stopped with the drain timeout
