@@ -131,10 +131,8 @@ class Project:
     def pykamal(
         self, *args: str, check: bool = True, timeout: float = 300, input: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        script = Path(sys.executable).parent / "pykamal"
-        argv = [str(script)] if script.exists() else [sys.executable, "-m", "pykamal"]
         result = subprocess.run(
-            [*argv, *args],
+            [*self.pykamal_argv(), *args],
             cwd=self.root,
             env=self.env,
             capture_output=True,
@@ -147,6 +145,11 @@ class Project:
                 f"pykamal {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
             )
         return result
+
+    @staticmethod
+    def pykamal_argv() -> list[str]:
+        script = Path(sys.executable).parent / "pykamal"
+        return [str(script)] if script.exists() else [sys.executable, "-m", "pykamal"]
 
     def on_host(self, host: str, command: str) -> str:
         result = self.sandbox.run_on_host(host, command)

@@ -7,7 +7,10 @@ app container, reboot onto a new image, exec, logs, stop/start, the proxied acce
 from __future__ import annotations
 
 import json
+import queue
 import re
+import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -148,6 +151,44 @@ def test_logs_and_the_logs_alias(project: Project) -> None:
 
     aliased = project.pykamal("kv-logs")
     assert "kv release 2 starting" in aliased.stdout
+
+
+def test_interactive_exec_and_follow_run_over_local_ssh(project: Project) -> None:
+    result = project.pykamal("accessory", "exec", "kv", "-i", "--reuse", "cat /etc/kv/kv.conf", input="")
+    assert "greeting=hello from erb" in result.stdout
+    result = project.pykamal(
+        "accessory", "exec", "kv", "--interactive", "sh -c 'echo new-$KV_RELEASE'", input=""
+    )
+    assert "new-2" in result.stdout
+
+    process = subprocess.Popen(
+        [*project.pykamal_argv(), "accessory", "logs", "kv", "--follow"],
+        cwd=project.root, env=project.env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()], daemon=True)
+    reader.start()
+    seen: list[str] = []
+
+    def wait_for_line(text: str) -> None:
+        deadline = time.monotonic() + 60
+        while not any(text in line for line in seen):
+            assert time.monotonic() < deadline, f"no {text!r} in: " + "".join(seen)
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                assert process.poll() is None, "".join(seen)
+
+    try:
+        wait_for_line("Following logs on")
+        time.sleep(1)  # let docker logs attach before the new line is written
+        from_app(project, "/cgi-bin/kv?set=followed&v=1")
+        wait_for_line("kv: set followed")  # a line written after following began
+        assert process.poll() is None  # still following
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_details_stop_start_restart(project: Project) -> None:
