@@ -256,3 +256,28 @@ def test_existing_clone_is_reset_to_head(in_project: Path) -> None:
         ["clean", "-fdx"],
         ["submodule", "update"],
     ]
+
+
+def test_local_registry_with_a_remote_builder_pushes_through_a_tunnel_to_the_builder(
+    in_project: Path,
+) -> None:
+    text = builder_section("  arch: amd64\n  context: .\n  local: false\n  remote: ssh://root@buildhost\n")
+    text = text.replace("server: registry.example.test:5000", "server: localhost:5555").replace(
+        "  username: deployer\n  password: [KAMAL_REGISTRY_PASSWORD]\n", ""
+    )
+    _, ex, _ = push(in_project, text)
+    forwards = [c for c in ex.calls if c.kind == "forward"]
+    assert [(c.host, c.ports) for c in forwards] == [("buildhost", (5555, 5555))]
+    build_at = index_of(ex, "localhost", r"^docker buildx build")
+    assert ex.calls.index(forwards[0]) < build_at
+    assert index_of(ex, "localhost", r"docker start kamal-docker-registry") < build_at
+    assert "--builder kamal-remote-ssh---root-buildhost-local-registry" in ex.calls[build_at].display
+    assert ex.hosts_for(r"docker login") == []
+
+
+def test_deliver_pushes_then_pulls(in_project: Path) -> None:
+    run, ex, _ = make_run(load(in_project, LOCAL_CONTEXT))
+    ex.respond(r"^git rev-parse$", exit_status=128)
+    asyncio.run(build.deliver(run))
+    built = index_of(ex, "localhost", r"^docker buildx build")
+    assert all(built < index_of(ex, host, r"^docker pull") for host in ("h1", "h2", "h3"))
