@@ -336,3 +336,16 @@ def test_registry_without_credentials_needs_no_login(project: Path) -> None:
     run, executor, _ = make_run(load(project, text), hosts="h1")
     run_flow(flows.boot(run, "cache"))
     assert not [c for c in executor.commands("h1") if "docker login" in c]
+
+
+def test_exec_and_logs_output_masks_the_accessory_secrets(project: Path) -> None:
+    run, executor, stream = make_run(load(project), hosts="h1")
+    executor.respond(r"^docker exec app-cache", stdout=f"KV_SECRET={SECRET}\n")
+    run_flow(flows.exec_command(run, "cache", "env", reuse=True))
+    assert SECRET not in stream.getvalue()
+    assert "KV_SECRET=[REDACTED]" in stream.getvalue()
+
+    run, executor, stream = make_run(load(project), hosts="h1")
+    executor.respond(r"^docker logs app-cache", stdout=f"boot with {SECRET}\n")
+    run_flow(flows.logs(run, "cache"))
+    assert "boot with [REDACTED]" in stream.getvalue()

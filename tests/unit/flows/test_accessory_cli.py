@@ -1,0 +1,95 @@
+"""``pykamal accessory`` as a subprocess: argument errors and questions, before any SSH connection.
+
+The hosts are unreachable loopback ports, so a test that connected anywhere would fail loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CONFIG = """
+service: app
+image: app
+servers:
+  - 127.0.0.1
+ssh:
+  port: 1
+registry:
+  server: localhost:5555
+builder:
+  arch: amd64
+accessories:
+  cache:
+    image: kv:1
+    host: 127.0.0.1
+  db:
+    image: mysql:8
+    host: 127.0.0.1
+"""
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "deploy.yml").write_text(CONFIG)
+    return tmp_path
+
+
+def pykamal(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    script = Path(sys.executable).parent / "pykamal"
+    argv = [str(script)] if script.exists() else [sys.executable, "-m", "pykamal"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMAL_")}
+    env["VERSION"] = "abc123"
+    return subprocess.run(
+        [*argv, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("boot", "redis"),
+        ("reboot", "redis"),
+        ("details", "redis"),
+        ("logs", "redis"),
+        ("exec", "redis", "ls"),
+        ("remove", "redis", "-y"),
+        ("start", "all"),
+    ],
+)
+def test_unknown_accessory_fails_without_connecting(project: Path, args: tuple[str, ...]) -> None:
+    result = pykamal(project, "accessory", *args)
+    assert result.returncode == 2
+    name = args[1]
+    assert f"ERROR No accessory by the name of '{name}' (options: cache and db)" in result.stderr
+    assert "Running" not in result.stdout + result.stderr
+    assert "connect" not in result.stderr
+
+
+def test_remove_asks_first_and_stops_on_no(project: Path) -> None:
+    result = pykamal(project, "accessory", "remove", "cache", stdin="n\n")
+    assert result.returncode == 0
+    assert "This will remove all containers, images and data directories for cache. Are you sure?" in (
+        result.stdout
+    )
+    assert "Aborted" in result.stdout
+    assert "Running" not in result.stdout
+
+
+def test_upgrade_asks_first(project: Path) -> None:
+    result = pykamal(project, "accessory", "upgrade", "all", stdin="\n")  # default answer: N
+    assert result.returncode == 0
+    assert "This will restart all accessories" in result.stdout
+    assert "Aborted" in result.stdout
+
+
+def test_commands_do_connect_when_the_name_is_right(project: Path) -> None:
+    result = pykamal(project, "accessory", "details", "cache")
+    assert result.returncode != 0
+    assert "Running docker ps --filter label=service=app-cache on 127.0.0.1" in result.stdout
+    assert "127.0.0.1" in result.stderr  # the connection to port 1 was refused
