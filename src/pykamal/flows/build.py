@@ -189,7 +189,9 @@ async def ensure_builder(run: Run, local_arch: str | None) -> None:
     local = local_executor(run)
     try:
         result = await local.run(LOCALHOST, inspect, check=False)
-    except HostError as exc:  # e.g. the pack CLI is missing
+    except HostError as exc:
+        if run.config.builder.is_pack:
+            raise BuildError(f"the pack CLI is not installed locally ({exc.reason})") from None
         raise BuildError(f"cannot check the builder: {exc.reason}") from None
     if result.ok:
         return
@@ -248,6 +250,11 @@ def explain_build_failure(run: Run, result: Result) -> str:
         return (
             f"building for {', '.join(f'linux/{a}' for a in builder.arches)} needs QEMU emulation "
             f"(binfmt) on the builder or a remote builder of that architecture ({detail})"
+        )
+    if "buildx component is missing or broken" in text:
+        return (
+            "this docker client builds with BuildKit only through the buildx plugin, which is missing "
+            f"or broken: install docker-buildx ({detail})"
         )
     if "booting buildkit" in text:
         where = f"on the remote builder {builder.remote}" if builder.remote else "on this machine"

@@ -281,3 +281,28 @@ def test_deliver_pushes_then_pulls(in_project: Path) -> None:
     asyncio.run(build.deliver(run))
     built = index_of(ex, "localhost", r"^docker buildx build")
     assert all(built < index_of(ex, host, r"^docker pull") for host in ("h1", "h2", "h3"))
+
+
+def test_missing_pack_cli_is_named(in_project: Path) -> None:
+    from pykamal.remote.result import HostError
+
+    text = builder_section("  arch: amd64\n  context: .\n  pack:\n    builder: heroku/builder:24\n")
+    run, ex, _ = make_run(load(in_project, text))
+    ex.respond(r"^git rev-parse$", exit_status=128)
+    ex.respond(r"^pack builder inspect", raises=HostError("localhost", "could not run `pack`: no such file"))
+    with pytest.raises(PykamalError, match="the pack CLI is not installed locally"):
+        asyncio.run(build.push(run))
+
+
+def test_docker_clients_that_need_buildx_for_buildkit_are_explained(in_project: Path) -> None:
+    run, ex, _ = make_run(load(in_project, LOCAL_CONTEXT))
+    ex.respond(r"^git rev-parse$", exit_status=128)
+    ex.respond(r"^docker buildx version$", exit_status=1)
+    ex.respond(r"Architecture", stdout="x86_64\n")
+    ex.respond(
+        r"^DOCKER_BUILDKIT|^docker build ",
+        exit_status=1,
+        stderr="ERROR: BuildKit is enabled but the buildx component is missing or broken.",
+    )
+    with pytest.raises(PykamalError, match="install docker-buildx"):
+        asyncio.run(build.push(run))
