@@ -71,7 +71,7 @@ def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
         host = selection.primary_host
         run_async(pre_connect)
         output.say(f"Running '{command_text}' on {host} interactively...")
-        argv = SshSettings.from_config(config).interactive_argv(host, command_text)
+        argv = SshSettings.from_config(config, with_key_data=False).interactive_argv(host, command_text)
         os.execvp(argv[0], argv)
         return
 

@@ -91,8 +91,10 @@ class SshSettings:
         *,
         secret: Callable[[str], str | None] | None = None,
         environ: Mapping[str, str] | None = None,
+        with_key_data: bool = True,
     ) -> SshSettings:
-        """Build the settings of a run. ``secret(name)`` resolves ``ssh/key_data`` secret names."""
+        """Build the settings of a run. ``secret(name)`` resolves ``ssh/key_data`` secret names
+        (not needed with ``with_key_data=False``, e.g. for a local ``ssh`` command line)."""
         env = os.environ if environ is None else environ
         ssh, sshkit = config.ssh, config.sshkit
         return cls(
@@ -102,7 +104,7 @@ class SshSettings:
             proxy_command=ssh.proxy_command,
             keys=tuple(ssh.keys),
             keys_only=bool(ssh.keys_only),
-            key_data=tuple(_resolve_key_data(ssh.key_data_secrets, secret)),
+            key_data=tuple(_resolve_key_data(ssh.key_data_secrets, secret)) if with_key_data else (),
             config_files=resolve_config_files(ssh.config),
             log_level=str(ssh.log_level or "fatal"),
             max_concurrent_starts=max(1, int(sshkit.max_concurrent_starts)),

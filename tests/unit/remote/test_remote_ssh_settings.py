@@ -59,6 +59,7 @@ def test_key_data_secret_must_exist() -> None:
     config = replace(make_config(), ssh=SshConfig(key_data_secrets=("MISSING",)))
     with pytest.raises(ConfigError, match="ssh/key_data: secret MISSING"):
         SshSettings.from_config(config, secret=lambda name: None, environ={})
+    assert SshSettings.from_config(config, environ={}, with_key_data=False).key_data == ()
 
 
 def test_bad_environment_values_are_config_errors() -> None:
