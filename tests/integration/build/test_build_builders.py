@@ -125,8 +125,10 @@ def test_remote_builder_on_a_sandbox_host(sandbox: Sandbox, tmp_path: Path) -> N
     assert context in details.stdout
 
     pushed = project.pykamal("build", "push", "--version", "remote-1", path=path, check=False)
-    assert pushed.returncode != 0
-    assert f"could not start BuildKit on the remote builder ssh://root@{host}" in pushed.stderr
+    if pushed.returncode == 0:  # a host able to run BuildKit (moby/buildkit image, privileged containers)
+        assert "remote-1" in registry_tags(sandbox.registry, "hello")
+    else:  # here: said plainly, instead of docker's message about Docker Hub
+        assert f"could not start BuildKit on the remote builder ssh://root@{host}" in pushed.stderr
     assert project.local_auths() == set()  # a remote builder pushes with its own credentials
 
     project.pykamal("build", "remove", path=path)
