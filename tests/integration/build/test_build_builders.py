@@ -146,3 +146,27 @@ def test_unreachable_remote_builder_is_named(sandbox: Sandbox, tmp_path: Path) -
         assert f"Remote builder ssh://root@{nowhere} is unreachable" in result.stderr
         assert "Traceback" not in result.stderr
     assert project.docker("buildx", "ls").stdout.count("kamal-remote") == 0
+
+
+def test_multi_platform_build_with_buildx(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Several platforms need the docker-container driver (BuildKit in a container) and, for the
+    foreign one, QEMU binfmt. This machine has neither the moby/buildkit image nor binfmt, so
+    the build stops with a message that says what is missing."""
+    project = make_project(
+        tmp_path, sandbox, registry=registry_block(sandbox.registry),
+        builder="  arch: [amd64, arm64]\n  context: .\n",
+    )  # fmt: skip
+    result = project.pykamal("build", "push", "--version", "multi-2", check=False)
+    name = "kamal-local-docker-container"
+    try:
+        assert re.search(rf"Endpoint:|Name:\s+{name}", project.docker("buildx", "inspect", name).stdout)
+        if result.returncode == 0:
+            assert "multi-2" in registry_tags(sandbox.registry, "hello")
+        else:
+            assert (
+                "could not start BuildKit on this machine" in result.stderr
+                or "needs QEMU emulation" in result.stderr
+            ), result.stderr
+            assert "--platform linux/amd64,linux/arm64" in result.stdout
+    finally:
+        project.docker("buildx", "rm", name, check=False)
