@@ -62,6 +62,7 @@ readiness_delay: 0
 aliases:
   kv-logs: accessory logs kv --lines 20
   kv-conf: accessory exec kv --reuse "cat /etc/kv/kv.conf"
+  app-version: app exec --reuse "cat /app/www/version"
 
 accessories:
   kv:

@@ -136,8 +136,10 @@ def test_exec_in_new_and_running_containers(project: Project) -> None:
     assert KV_SECRET not in secret.stdout + secret.stderr
     assert "[REDACTED]" in secret.stdout
 
-    aliased = project.pykamal("kv-conf")
-    assert "greeting=hello from erb" in aliased.stdout
+    aliased = project.pykamal("kv-conf", "-q")  # options after the alias apply to its command
+    assert aliased.stdout.strip() == "# rendered by pykamal\ngreeting=hello from erb\nsecret=present"
+    aliased = project.pykamal("-q", "app-version")  # an alias of `app exec`
+    assert aliased.stdout.strip() == VERSION
 
 
 def test_logs_and_the_logs_alias(project: Project) -> None:
