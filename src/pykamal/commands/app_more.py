@@ -53,6 +53,14 @@ def emit(key: str, source: Command) -> Command:
     return cmd("echo", MARK, key, Subst(source))
 
 
+def concurrently(*commands: Command) -> Command:
+    """``{ a & b & … & wait; }``: independent reads at once (each ``emit`` line is one atomic write)."""
+    parts: list[Command] = []
+    for command in commands:
+        parts.append(cmd(command, Raw("&")))
+    return cmd(Raw("{"), *parts, Raw("wait; }"))
+
+
 def parse(stdout: str) -> dict[str, list[str]]:
     """The ``emit`` lines of a command's output: key -> words."""
     values: dict[str, list[str]] = {}
@@ -115,6 +123,18 @@ def history(config: Config, role: Role) -> Command:
 # --- booting ---------------------------------------------------------------------------------------
 
 
+def stop_by_name(config: Config, role: Role, version: str) -> Command:
+    """``docker stop [-t <drain>] <name>``: Kamal's stop of one version, without the id lookup."""
+    drain = [] if role.running_proxy else ["-t", str(config.drain_timeout)]
+    return docker("stop", *drain, app.container_name(config, role, version), Raw(">/dev/null"))
+
+
+def status_by_name(config: Config, role: Role, version: str) -> Command:
+    """The container's health status, or its state without a health check (empty when missing)."""
+    name = app.container_name(config, role, version)
+    return docker("inspect", "--format", app.HEALTH_STATUS_FORMAT, name, Raw("2>/dev/null"))
+
+
 def write_env_file(path: str, content: str) -> Command:
     """Write the secret env file from stdin, created with mode 0600 and moved into place."""
     temp = f"{path}.tmp"
@@ -132,7 +152,7 @@ def readiness(config: Config, role: Role, version: str) -> Command:
     Kamal's rules, run on the host in one command: ``healthy`` passes, ``running`` passes after
     the readiness delay and a second look, anything else is retried until ``deploy_timeout``.
     """
-    status = app.status(config, role, version).shell()
+    status = status_by_name(config, role, version).shell()
     delay = int(config.readiness_delay)
     timeout = int(config.deploy_timeout)
     script = (
@@ -148,13 +168,22 @@ def readiness(config: Config, role: Role, version: str) -> Command:
     return cmd(Raw(script))
 
 
-def switch_to(config: Config, role: Role, host: str) -> list[Command]:
-    """Make ``config.version``'s (started) container the live one: proxy switch or readiness poll."""
+def switch_to(config: Config, role: Role, host: str, *, started_id: bool = False) -> list[Command]:
+    """Make ``config.version``'s (started) container the live one: proxy switch or readiness poll.
+
+    ``started_id``: ``$cid`` already holds the container's id (the output of ``docker run``).
+    """
     if not role.running_proxy:
         return [readiness(config, role, config.version)]
     message = f"Failed to get endpoint for {role.name} on {host}, did the container boot?"
+    lookup = (
+        []
+        if started_id
+        else [cmd(word(Raw("cid="), Subst(app.container_id_for_version(config, role, config.version))))]
+    )
     return [
-        cmd(word(Raw("id="), Subst(app.container_id_for_version(config, role, config.version)))),
+        *lookup,
+        cmd(Raw('id=$(printf %.12s "$cid")')),
         require('[ -n "$id" ]', message),
         app.deploy(config, role, "${id}"),
     ]
@@ -182,13 +211,13 @@ def boot(
     if rename_to:
         steps.append(audit.record(f"Renaming container {version} to {rename_to}", role))
         steps.append(app.rename_container(config, role, version, rename_to))
-    steps += [ignore_failure(app.stop(config, role, stale)) for stale in stale_versions]
+    steps += [ignore_failure(stop_by_name(config, role, stale)) for stale in stale_versions]
     steps.append(audit.record(f"Booted app version {version}", role))
     steps.append(write_env_file(config.role_env_file(role), env_content))
-    steps.append(app.run(config, role, host, hostname=hostname))
-    steps += switch_to(config, role, host)
+    steps.append(cmd(Raw("cid=$("), app.run(config, role, host, hostname=hostname), Raw(")")))
+    steps += switch_to(config, role, host, started_id=True)
     if old_version:
-        steps.append(ignore_failure(app.stop(config, role, old_version)))
+        steps.append(ignore_failure(stop_by_name(config, role, old_version)))
     return combine(*steps)
 
 
@@ -219,7 +248,7 @@ def switch_back(config: Config, role: Role, host: str, *, failed_version: str, a
         audit.record(f"Switching back to version {config.version} after a failed deploy", role),
         docker("start", app.container_name(config, role)),
         *switch_to(config, role, host),
-        ignore_failure(app.stop(config, role, failed_version)),
+        ignore_failure(stop_by_name(config, role, failed_version)),
     )
 
 

@@ -85,12 +85,19 @@ class Barrier:
         return await asyncio.shield(self._future)
 
 
-def probe_command(run: Run, config: Config, host: str, *, extra: Sequence[Command] = ()) -> Command:
-    """One command reading every role's state on ``host`` (plus ``extra`` steps before it)."""
-    steps = list(extra)
+def probe_command(
+    run: Run,
+    config: Config,
+    host: str,
+    *,
+    prepare: Sequence[Command] = (),
+    reads: Sequence[Command] = (),
+) -> Command:
+    """One command: ``prepare`` steps, then every role's state (and ``reads``) read at once."""
+    queries = list(reads)
     for role in run.selection.roles_on(host):
-        steps += app_more.role_probe(config, role, config.version)
-    return combine(*steps)
+        queries += app_more.role_probe(config, role, config.version)
+    return combine(*prepare, app_more.concurrently(*queries))
 
 
 async def probe(run: Run, config: Config, hosts: Sequence[str]) -> dict[str, HostState]:

@@ -74,8 +74,9 @@ async def probe(run: Run, *, with_proxy: bool) -> dict[str, HostState]:
     config = run.config
 
     async def one(host: str) -> app_boot.HostState:
-        extra = proxy.probe_steps(run, host) if with_proxy else []
-        result = await run.executor.run(host, app_boot.probe_command(run, config, host, extra=extra))
+        prepare, reads = proxy.probe_steps(run, host) if with_proxy else ([], [])
+        command = app_boot.probe_command(run, config, host, prepare=prepare, reads=reads)
+        result = await run.executor.run(host, command)
         return app_boot.HostState(host, app_more.parse(result.stdout))
 
     return await run_on(run.selection.hosts, one)

@@ -24,12 +24,12 @@ def login(run: Run) -> Command | None:
     return login_command(run.config)
 
 
-def probe_steps(run: Run, host: str) -> list[Command]:
-    """Kamal's network creation on every host, plus the proxy's state on proxy hosts."""
-    steps = [app_more.ensure_network()]
-    if host in run.config.proxy_hosts:
-        steps += [proxy.ensure_apps_config_directory(), app_more.emit(PROXY_KEY, proxy_more.state())]
-    return steps
+def probe_steps(run: Run, host: str) -> tuple[list[Command], list[Command]]:
+    """(Kamal's network creation on every host, and the proxy's directory; reading the proxy's state)."""
+    if host not in run.config.proxy_hosts:
+        return [app_more.ensure_network()], []
+    prepare = [app_more.ensure_network(), proxy.ensure_apps_config_directory()]
+    return prepare, [app_more.emit(PROXY_KEY, proxy_more.state())]
 
 
 async def ensure_running(run: Run, states: dict[str, dict[str, list[str]]]) -> None:
@@ -58,7 +58,8 @@ async def ensure_running(run: Run, states: dict[str, dict[str, list[str]]]) -> N
 
 async def probe(run: Run, hosts: Sequence[str]) -> dict[str, dict[str, list[str]]]:
     async def one(host: str) -> dict[str, list[str]]:
-        result = await run.executor.run(host, combine(*probe_steps(run, host)))
+        prepare, reads = probe_steps(run, host)
+        result = await run.executor.run(host, combine(*prepare, *reads))
         return app_more.parse(result.stdout)
 
     return await run_on(hosts, one)
