@@ -54,3 +54,20 @@ def remove_untagged_images(accessory: Accessory) -> Command:
         f"reference={repository_of(accessory.image)}",
     )
     return pipe(listing, cmd("xargs", "-r", "docker", "image", "rm", "--force"))
+
+
+# Docker's own networks, and network modes that are not networks to create.
+BUILT_IN_NETWORKS = ("bridge", "host", "none", "default")
+
+
+def custom_network(accessory: Accessory) -> str | None:
+    """The accessory's network when it is neither ``kamal`` nor one Docker provides itself."""
+    network = accessory.network
+    if network == "kamal" or network in BUILT_IN_NETWORKS or network.startswith("container:"):
+        return None
+    return network
+
+
+def create_network(name: str) -> Command:
+    """``docker network create <name>`` (a failure saying "already exists" is fine)."""
+    return docker("network", "create", name)

@@ -140,20 +140,29 @@ async def _login(run: Run, accessory: Accessory, host: str, login: Command) -> N
 
 
 async def prepare(run: Run, accessory: Accessory, hosts: Sequence[str]) -> None:
-    """Log in to the accessory's registry and make sure the ``kamal`` network exists."""
+    """Log in to the accessory's registry and make sure the ``kamal`` network exists.
+
+    A custom ``network`` is created as well when missing (Kamal leaves that to the user).
+    """
+    from pykamal.commands import accessory_more
     from pykamal.commands import docker as docker_commands
     from pykamal.remote.result import CommandFailed
 
     login = login_command(run.config, accessory.registry)
+    networks = [docker_commands.create_network()]
+    custom = accessory_more.custom_network(accessory)
+    if custom is not None:
+        networks.append(accessory_more.create_network(custom))
 
     async def one(host: str) -> None:
         if login is not None:
             await _login(run, accessory, host, login)
-        try:
-            await run.executor.run(host, docker_commands.create_network())
-        except CommandFailed as exc:
-            if not docker_commands.network_exists(exc.result.stderr + exc.result.stdout):
-                raise
+        for network in networks:
+            try:
+                await run.executor.run(host, network)
+            except CommandFailed as exc:
+                if not docker_commands.network_exists(exc.result.stderr + exc.result.stdout):
+                    raise
 
     await _on_hosts(hosts, one)
 

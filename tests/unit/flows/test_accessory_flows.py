@@ -147,6 +147,8 @@ def test_accessory_with_its_own_registry_logs_in_there(project: Path) -> None:
     assert {c.stdin for c in logins} == {DB_PASSWORD}
     run_line = next(c for c in executor.commands("h3") if c.startswith("docker run"))
     assert "--network backend" in run_line
+    commands = executor.commands("h3")
+    assert index_of(commands, "docker network create backend") < commands.index(run_line)
     assert run_line.endswith("other.example.test/mysql:8")
     assert "--publish" not in run_line
 
@@ -349,3 +351,17 @@ def test_exec_and_logs_output_masks_the_accessory_secrets(project: Path) -> None
     executor.respond(r"^docker logs app-cache", stdout=f"boot with {SECRET}\n")
     run_flow(flows.logs(run, "cache"))
     assert "boot with [REDACTED]" in stream.getvalue()
+
+
+def test_network_and_repository_helpers(project: Path) -> None:
+    from dataclasses import replace
+
+    from pykamal.commands.accessory_more import custom_network, repository_of
+
+    db = load(project).accessory("db")
+    assert custom_network(db) == "backend"
+    for network in ("kamal", "host", "bridge", "none", "container:other"):
+        assert custom_network(replace(db, network=network)) is None
+    assert repository_of("127.0.0.1:5000/kv:latest") == "127.0.0.1:5000/kv"
+    assert repository_of("127.0.0.1:5000/kv") == "127.0.0.1:5000/kv"
+    assert repository_of("mysql:8@sha256:0123") == "mysql"
