@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 async def deliver_image(run: Run, *, skip_push: bool) -> None:
     from pykamal.flows import build
 
-    if skip_push:
+    if skip_push or run.plan:
+        if not skip_push:  # a plan runs nothing: not even the local build
+            run.output.say(f"Build and push app image... (plan: {run.config.absolute_image} is not built)")
         run.output.say("Pull app image...")
         await build.pull(run)
     else:

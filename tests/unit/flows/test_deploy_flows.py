@@ -288,3 +288,21 @@ def test_deploy_lock_held_elsewhere_stops_before_anything_changes(project: Proje
     with pytest.raises(LockError):
         go(deploy.deploy(run, skip_push=True))
     assert not executor.hosts_for(r"docker run")
+
+
+def test_plan_from_the_cli_opens_no_connection(
+    project: Project, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pykamal.cli import run as cli_run
+    from pykamal.remote import runtime
+
+    def no_ssh(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("a plan must not create an SSH executor")
+
+    monkeypatch.setattr(runtime, "ssh_executor", no_ssh)
+    monkeypatch.chdir(project.root)
+    assert cli_run(["deploy", "--plan", "--version", "v9"]) == 0
+    out = capsys.readouterr().out
+    assert "Host h1:" in out and "Host h3:" in out
+    assert "--name app-web-v9" in out and "docker pull registry.example.test/team/app:v9" in out
+    assert "is not built" in out
