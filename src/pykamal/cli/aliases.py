@@ -91,7 +91,8 @@ def expand(config: Config, args: Sequence[str], built_in: Iterable[str]) -> list
     if not args or args[0] not in aliases or args[0] in names:
         return None
     check_not_shadowing(config, names)
-    expanded = list(args)
+    global_args, rest = split_global_options(args[1:])
+    expanded = [args[0], *rest]
     seen: list[str] = []
     while expanded and expanded[0] in aliases and expanded[0] not in names:
         name = expanded[0]
@@ -105,4 +106,34 @@ def expand(config: Config, args: Sequence[str], built_in: Iterable[str]) -> list
         if not words:
             raise UsageError(f"alias '{name}' is empty")
         expanded = words + expanded[1:]
-    return expanded
+    # Global options given after the alias go right after the command's first word, where the
+    # (sub)command group parses them, so they never end up inside e.g. an `app exec` command line.
+    return [*expanded[:1], *global_args, *expanded[1:]]
+
+
+_GLOBAL_FLAGS = {"-v", "--verbose", "-q", "--quiet", "-p", "--primary", "-H", "--skip-hooks"}
+_GLOBAL_VALUED = {"--version", "-h", "--hosts", "-r", "--roles", "-c", "--config-file", "-d", "--destination"}
+
+
+def split_global_options(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """Kamal's global options found in ``args`` (with their values), and everything else, in order."""
+    found: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        name = arg.partition("=")[0]
+        if arg == "--":
+            rest.extend(args[index:])
+            break
+        if arg in _GLOBAL_FLAGS or (name in _GLOBAL_VALUED and "=" in arg and name.startswith("--")):
+            found.append(arg)
+        elif arg in _GLOBAL_VALUED and index + 1 < len(args):
+            found.extend(args[index : index + 2])
+            index += 1
+        elif arg[:2] in {"-c", "-d", "-h", "-r"} and len(arg) > 2 and not arg.startswith("--"):
+            found.append(arg)
+        else:
+            rest.append(arg)
+        index += 1
+    return found, rest

@@ -143,14 +143,25 @@ def test_console_expands_like_kamal(project: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.chdir(project)
     config = load_config("config/deploy.yml", version="abc123")
     built_in = ["app", "config", "version", "secrets"]
+    # global options given after the alias are parsed by the command group, not passed to the container
     assert expand(config, ["console", "-d", "staging"], built_in) == [
         "app",
+        "-d",
+        "staging",
         "exec",
         "--interactive",
         "--reuse",
         "bin/rails console",
-        "-d",
-        "staging",
+    ]
+    assert expand(config, ["console", "--hosts=h1", "-q", "extra"], built_in) == [
+        "app",
+        "--hosts=h1",
+        "-q",
+        "exec",
+        "--interactive",
+        "--reuse",
+        "bin/rails console",
+        "extra",
     ]
     assert expand(config, ["config"], built_in) is None
     assert expand(config, ["nope"], built_in) is None
