@@ -100,13 +100,34 @@ def ensure_network() -> Command:
     )
 
 
-def role_probe(config: Config, role: Role, version: str) -> list[Command]:
-    """Current running version, running versions and whether ``version``'s container exists."""
-    return [
-        emit(f"current:{role.name}", app.current_running_version(config, role)),
-        emit(f"running:{role.name}", app.list_versions(config, role)),
-        emit(f"exists:{role.name}", app.container_id_for_version(config, role, version)),
-    ]
+CONTAINER_KEY = "container"
+IMAGE_KEY = "image"
+
+
+def service_containers(config: Config) -> Command:
+    """One line per container of the service (newest first): name, role, state, image."""
+    fmt = f'{MARK} {CONTAINER_KEY} {{{{.Names}}}} {{{{.Label "role"}}}} {{{{.State}}}} {{{{.Image}}}}'
+    return docker(
+        "ps", "--all", "--filter", f"label=service={config.service}",
+        "--filter", f"label=destination={config.destination or ''}", "--format", fmt,
+    )  # fmt: skip
+
+
+def service_images(config: Config) -> Command:
+    """One line per tag of the app's repository: image id and tag."""
+    return docker(
+        "image", "ls", config.repository, "--format", f"{MARK} {IMAGE_KEY} {{{{.ID}}}} {{{{.Tag}}}}"
+    )
+
+
+def parse_lines(stdout: str) -> list[tuple[str, list[str]]]:
+    """Every ``@pykamal <key> <words…>`` line, in order."""
+    lines = []
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == MARK:
+            lines.append((parts[1], parts[2:]))
+    return lines
 
 
 HISTORY_FORMAT = "{{.Name}} {{.Created}} {{.State.FinishedAt}} {{.State.Running}}"

@@ -125,30 +125,21 @@ async def version(run: Run) -> None:
 
 
 async def stale_containers(run: Run, *, stop: bool = False) -> None:
+    """Running containers of a role that are not its current one: listed, or stopped with ``stop``."""
+    from pykamal.flows.app_boot import probe
+
     config = run.config
 
     async def one(host: str) -> None:
-        roles = run.selection.roles_on(host)
-        probe = combine(
-            *(
-                step
-                for role in roles
-                for step in (
-                    app_more.emit(f"current:{role.name}", app.current_running_version(config, role)),
-                    app_more.emit(f"running:{role.name}", app.list_versions(config, role)),
-                )
-            )
-        )
-        found = app_more.parse((await run.executor.run(host, probe)).stdout)
+        state = states[host]
         stops: list[Command] = []
-        for role in roles:
-            current = (found.get(f"current:{role.name}") or [""])[0]
-            for stale in (v for v in found.get(f"running:{role.name}", []) if v != current):
+        for role in run.selection.roles_on(host):
+            for stale in state.stale(role):
                 if stop:
                     print_by_host(
                         run, host, f"Stopping stale container for role {role.name} with version {stale}"
                     )
-                    stops.append(app_more.ignore_failure(app.stop(config, role, stale)))
+                    stops.append(app_more.ignore_failure(app_more.stop_by_name(config, role, stale)))
                 else:
                     print_by_host(
                         run,
@@ -161,9 +152,11 @@ async def stale_containers(run: Run, *, stop: bool = False) -> None:
 
     if stop:
         async with locked(run):
+            states = await probe(run, config, run.selection.app_hosts)
             await run_on(run.selection.app_hosts, one)
     else:
         await run.pre_connect()
+        states = await probe(run, config, run.selection.app_hosts)
         await run_on(run.selection.app_hosts, one)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets as _random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pykamal.commands import app, app_more, env_file
@@ -22,34 +22,13 @@ from pykamal.commands.base import Command, combine
 from pykamal.errors import RemoteError
 from pykamal.flows.common import audit as make_audit
 from pykamal.flows.common import failure_summary, on_roles, sleep
+from pykamal.flows.host_state import HostState
 from pykamal.remote.executor import run_on
 from pykamal.remote.result import HostError, describe_failure
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config, Role
     from pykamal.flows.context import Run
-
-
-@dataclass
-class HostState:
-    """What one probe command found on a host."""
-
-    host: str
-    values: dict[str, list[str]] = field(default_factory=dict)
-
-    def current(self, role: Role) -> str | None:
-        words = self.values.get(f"current:{role.name}", [])
-        return words[0] if words else None
-
-    def running(self, role: Role) -> list[str]:
-        return self.values.get(f"running:{role.name}", [])
-
-    def exists(self, role: Role) -> bool:
-        return bool(self.values.get(f"exists:{role.name}"))
-
-    def stale(self, role: Role) -> list[str]:
-        current = self.current(role)
-        return [version for version in self.running(role) if version != current]
 
 
 @dataclass(frozen=True)
@@ -93,17 +72,17 @@ def probe_command(
     prepare: Sequence[Command] = (),
     reads: Sequence[Command] = (),
 ) -> Command:
-    """One command: ``prepare`` steps, then every role's state (and ``reads``) read at once."""
+    """One command: ``prepare`` steps, then the service's containers and images (and ``reads``) at once."""
     queries = list(reads)
-    for role in run.selection.roles_on(host):
-        queries += app_more.role_probe(config, role, config.version)
+    if run.selection.roles_on(host):
+        queries += [app_more.service_containers(config), app_more.service_images(config)]
     return combine(*prepare, app_more.concurrently(*queries))
 
 
 async def probe(run: Run, config: Config, hosts: Sequence[str]) -> dict[str, HostState]:
     async def one(host: str) -> HostState:
         result = await run.executor.run(host, probe_command(run, config, host))
-        return HostState(host, app_more.parse(result.stdout))
+        return HostState.parse(host, result.stdout, config)
 
     return await run_on(hosts, one)
 
@@ -153,10 +132,10 @@ async def boot(
             output.log("info", f"First {role.name} container is healthy on {host}, booting any other roles")
 
     async def boot_container(host: str, role: Role, gatekeeper: bool) -> None:
-        state = states.get(host) or HostState(host)
+        state = states.get(host) or HostState(host, config=config)
         old_version = state.current(role)
         rename_to = None
-        if state.exists(role):
+        if state.exists(role, config.version):
             rename_to = app.replaced_version(config.version, _random.token_hex(8))
             output.log(
                 "info", f"Renaming container {config.version} to {rename_to} as already deployed on {host}"

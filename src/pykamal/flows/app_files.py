@@ -13,8 +13,8 @@ from pykamal.remote.executor import run_on
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config, Role
-    from pykamal.flows.app_boot import HostState
     from pykamal.flows.context import Run
+    from pykamal.flows.host_state import HostState
 
 ERROR_PAGE_PATTERNS = ("4??.html", "5??.html")
 ERROR_PAGE_MODE = 0o644  # read by kamal-proxy, which runs as its own user

@@ -20,8 +20,8 @@ from pykamal.remote.executor import run_on
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config
-    from pykamal.flows.app_boot import HostState
     from pykamal.flows.context import Run
+    from pykamal.flows.host_state import HostState
 
 
 async def deliver_image(run: Run, *, skip_push: bool) -> None:
@@ -72,14 +72,15 @@ async def deploy(
 async def probe(run: Run, *, with_proxy: bool) -> dict[str, HostState]:
     """One command per host: the network and proxy state (deploy) and every role's state."""
     from pykamal.flows import app_boot, proxy
+    from pykamal.flows.host_state import HostState
 
     config = run.config
 
-    async def one(host: str) -> app_boot.HostState:
+    async def one(host: str) -> HostState:
         prepare, reads = proxy.probe_steps(run, host) if with_proxy else ([], [])
         command = app_boot.probe_command(run, config, host, prepare=prepare, reads=reads)
         result = await run.executor.run(host, command)
-        return app_boot.HostState(host, app_more.parse(result.stdout))
+        return HostState.parse(host, result.stdout, config)
 
     return await run_on(run.selection.hosts, one)
 

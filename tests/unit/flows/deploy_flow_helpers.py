@@ -140,8 +140,30 @@ def go(coroutine: Coroutine[Any, Any, Any]) -> Any:
 def scripted(executor: RecordingExecutor, states: dict[str, str] | None = None) -> RecordingExecutor:
     """Probe answers per host (``@pykamal`` lines); everything else succeeds with no output."""
     for host, text in (states or {}).items():
-        executor.respond(r"echo @pykamal", host=host, stdout=text)
+        executor.respond(r"@pykamal container", host=host, stdout=text)
     return executor
+
+
+REPOSITORY = "registry.example.test/team/app"
+
+
+def host_state(
+    containers: list[tuple[str, str, str, str]] = (),  # type: ignore[assignment]
+    *,
+    proxy: str | None = "basecamp/kamal-proxy:v0.9.2 true",
+    latest: str | None = None,
+) -> str:
+    """A probe's output: (name, role, state, tag) per container (newest first), image tags, proxy."""
+    lines = [f"@pykamal proxy {proxy}"] if proxy else []
+    tags = {tag for *_, tag in containers}
+    ids = {tag: f"{abs(hash(tag)) % 16**12:012x}" for tag in sorted(tags)}
+    for name, role, state, tag in containers:
+        lines.append(f"@pykamal container {name} {role} {state} {REPOSITORY}:{tag}")
+    for tag, image_id in ids.items():
+        lines.append(f"@pykamal image {image_id} {tag}")
+    if latest:
+        lines.append(f"@pykamal image {ids[latest]} latest")
+    return "\n".join(lines) + "\n"
 
 
 def index_of(commands: list[str], pattern: str) -> int:

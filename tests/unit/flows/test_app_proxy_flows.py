@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import CONFIG, Project, go, printed, scripted
+from deploy_flow_helpers import CONFIG, Project, go, host_state, printed, scripted
 
 from pykamal.errors import UsageError
 from pykamal.flows import app as app_flow
@@ -40,7 +40,9 @@ def tls_project(tmp_path: Path) -> Project:
 
 def test_tls_certificate_and_key_are_uploaded_0600_and_handed_to_the_proxy_user(tls_project: Project) -> None:
     run = tls_project.run(hosts="h1")
-    executor = scripted(run.executor, {"h1": "@pykamal current:web v1\n"})  # type: ignore[arg-type]
+    executor = scripted(
+        run.executor, {"h1": host_state([("app-web-v1", "web", "running", "v1")], latest="v1")}
+    )  # type: ignore[arg-type]
     go(app_boot.boot(run))
     uploads = {c.path: c for c in executor.uploads("h1")}
     cert = uploads[".kamal/proxy/apps-config/app/tls/web/cert.pem"]
@@ -57,7 +59,9 @@ def test_tls_certificate_and_key_are_uploaded_0600_and_handed_to_the_proxy_user(
 
 def test_error_pages_and_assets_are_ready_before_booting(tls_project: Project) -> None:
     run = tls_project.run(hosts="h1")
-    executor = scripted(run.executor, {"h1": "@pykamal current:web v1\n"})  # type: ignore[arg-type]
+    executor = scripted(
+        run.executor, {"h1": host_state([("app-web-v1", "web", "running", "v1")], latest="v1")}
+    )  # type: ignore[arg-type]
     go(app_boot.boot(run))
     pages = sorted(c.path or "" for c in executor.uploads("h1") if "error_pages" in (c.path or ""))
     assert pages == [

@@ -5,22 +5,32 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import REGISTRY_PASSWORD, SECRET, Project, go, index_of, printed, scripted
+from deploy_flow_helpers import (
+    REGISTRY_PASSWORD,
+    SECRET,
+    Project,
+    go,
+    host_state,
+    index_of,
+    printed,
+    scripted,
+)
 
 from pykamal.errors import PykamalError, RemoteError
 from pykamal.flows import deploy
 from pykamal.remote.fake import RecordingExecutor
 
 RUNNING_V1 = {
-    "h1": (
-        "@pykamal proxy basecamp/kamal-proxy:v0.9.2 true\n@pykamal current:web v1\n@pykamal running:web v1\n"
+    "h1": host_state([("app-web-v1", "web", "running", "v1")], latest="v1"),
+    "h2": host_state(
+        [
+            ("app-worker-v1", "worker", "running", "v1"),
+            ("app-web-v1", "web", "running", "v1"),
+            ("app-worker-v0", "worker", "running", "v0"),
+        ],
+        latest="v1",
     ),
-    "h2": (
-        "@pykamal proxy basecamp/kamal-proxy:v0.9.2 true\n"
-        "@pykamal current:web v1\n@pykamal running:web v1\n"
-        "@pykamal current:worker v1\n@pykamal running:worker v1 v0\n"
-    ),
-    "h3": "@pykamal current:worker v1\n@pykamal running:worker v1\n",
+    "h3": host_state([("app-worker-v1", "worker", "running", "v1")], proxy=None, latest="v1"),
 }
 
 
@@ -38,7 +48,7 @@ def test_deploy_runs_kamals_steps_in_order_with_few_commands_per_host(project: P
     order = [
         index_of(h1, "docker pull registry.example.test/team/app:v2"),
         index_of(h1, "mkdir .kamal/lock-app"),
-        index_of(h1, "echo @pykamal current:web"),
+        index_of(h1, "@pykamal container"),
         index_of(h1, "docker run --detach --restart unless-stopped --name app-web-v2"),
         index_of(h1, "docker tag registry.example.test/team/app:v2 registry.example.test/team/app:latest"),
         index_of(h1, "rm -r .kamal/lock-app"),
@@ -144,8 +154,8 @@ def test_no_rollback_keeps_kamals_behaviour(project: Project) -> None:
 
 def test_proxy_is_started_or_run_only_where_needed(project: Project) -> None:
     states = dict(RUNNING_V1)
-    states["h1"] = "@pykamal proxy basecamp/kamal-proxy:v0.9.2 false\n"
-    states["h2"] = ""
+    states["h1"] = host_state(proxy="basecamp/kamal-proxy:v0.9.2 false")
+    states["h2"] = host_state(proxy=None)
     run = project.run()
     executor = scripted(run.executor, states)  # type: ignore[arg-type]
     go(deploy.deploy(run, skip_push=True))
@@ -159,7 +169,7 @@ def test_proxy_is_started_or_run_only_where_needed(project: Project) -> None:
 
 def test_an_old_proxy_stops_the_deploy(project: Project) -> None:
     states = dict(RUNNING_V1)
-    states["h1"] = "@pykamal proxy basecamp/kamal-proxy:v0.8.7 true\n"
+    states["h1"] = host_state(proxy="basecamp/kamal-proxy:v0.8.7 true")
     run = project.run()
     scripted(run.executor, states)  # type: ignore[arg-type]
     with pytest.raises(RemoteError, match=r"kamal-proxy version v0.8.7 is too old on h1"):
@@ -217,7 +227,7 @@ def test_redeploy_skips_proxy_and_prune(project: Project) -> None:
 
 
 def test_redeploying_a_running_version_renames_it_and_stops_the_renamed_one(project: Project) -> None:
-    states = {"h1": "@pykamal current:web v2\n@pykamal running:web v2\n@pykamal exists:web 0123abcd\n"}
+    states = {"h1": host_state([("app-web-v2", "web", "running", "v2")], latest="v2")}
     run = project.run(hosts="h1", roles="web")
     executor = scripted(run.executor, states)  # type: ignore[arg-type]
     go(deploy.deploy(run, skip_push=True, redeploy=True))
