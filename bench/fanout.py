@@ -15,6 +15,7 @@ of the whole command (process start, config load, connections, audit line, comma
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -52,6 +53,18 @@ def write_project(directory: Path, hosts: list[str], farm: SshdFarm) -> Path:
         f"ssh:\n  user: {farm.user}\n  config: {farm.ssh_config_path}\n"
     )
     return directory
+
+
+def hosts_cpu(farm: SshdFarm) -> float:
+    """CPU seconds used so far by the farm's sshd processes and their finished children."""
+    ticks = 0
+    for host in farm.hosts:
+        if host.process is None:
+            continue
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{host.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def run_once(tool: str, project: Path) -> tuple[float, float]:
@@ -112,19 +125,27 @@ def main() -> int:
     farm.start()
     results: dict[tuple[str, int], float] = {}
     cpu: dict[tuple[str, int], float] = {}
+    host_cpu: dict[tuple[str, int], float] = {}
     try:
         projects = {n: write_project(workdir / f"project-{n}", farm.addresses[:n], farm) for n in sizes}
         for tool in tools:
             run_once(tool, projects[sizes[0]])  # warm-up: file caches, first host key checks
             for n in sizes:
-                runs = [run_once(tool, projects[n]) for _ in range(args.repeat)]
+                runs = []
+                spent = []
+                for _ in range(args.repeat):
+                    before = hosts_cpu(farm)
+                    runs.append(run_once(tool, projects[n]))
+                    time.sleep(0.3)  # let sshd reap the sessions so their CPU is counted
+                    spent.append(hosts_cpu(farm) - before)
                 summary = statistics.median if args.stat == "median" else min
                 results[(tool, n)] = summary(wall for wall, _ in runs)
                 cpu[(tool, n)] = summary(used for _, used in runs)
+                host_cpu[(tool, n)] = statistics.median(spent)
                 walls = ", ".join(f"{wall:.3f}" for wall, _ in runs)
                 print(
-                    f"  {tool:8} {n:3} hosts: {results[(tool, n)]:.3f} s wall, {cpu[(tool, n)]:.3f} s CPU"
-                    f"  (walls: {walls})",
+                    f"  {tool:8} {n:3} hosts: {results[(tool, n)]:.3f} s wall, {cpu[(tool, n)]:.3f} s CPU,"
+                    f" hosts' sshd {host_cpu[(tool, n)]:.3f} s CPU  (walls: {walls})",
                     flush=True,
                 )
     finally:
@@ -133,13 +154,16 @@ def main() -> int:
 
     base = sizes[0]
     print()
-    print(f"{'tool':8} {'hosts':>5} {'wall s':>8} {'vs ' + str(base):>8} {'CPU s':>7} {'vs ' + str(base):>8}")
+    print(
+        f"{'tool':8} {'hosts':>5} {'wall s':>8} {'vs ' + str(base):>8} {'CPU s':>7} {'vs ' + str(base):>8}"
+        f" {'hosts CPU s':>12}"
+    )
     for tool in tools:
         for n in sizes:
             wall, used = results[(tool, n)], cpu[(tool, n)]
             print(
                 f"{tool:8} {n:5} {wall:8.3f} {wall / results[(tool, base)]:7.2f}x"
-                f" {used:7.3f} {used / cpu[(tool, base)]:7.2f}x"
+                f" {used:7.3f} {used / cpu[(tool, base)]:7.2f}x {host_cpu[(tool, n)]:12.3f}"
             )
     if "pykamal" in tools and "kamal" in tools:
         print()
