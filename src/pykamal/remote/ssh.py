@@ -152,7 +152,7 @@ class SshExecutor:
                 process = await conn.ssh.create_process(command.shell(), encoding="utf-8", errors="replace")
             except (asyncssh.Error, OSError) as exc:
                 self._drop_if_lost(host, conn)
-                raise HostError(host, f"could not start `{display}`: {_describe(exc)}") from None
+                raise HostError(host, f"could not start `{_brief(display)}`: {_describe(exc)}") from None
             try:
                 exit_status = await asyncio.wait_for(
                     self._communicate(process, command, command_id, stdout, stderr, on_line), timeout
@@ -169,8 +169,8 @@ class SshExecutor:
                 what = "lost the connection" if not conn.usable else "channel error"
                 raise HostError(
                     host,
-                    f"{what} while running `{display}`: {_describe(exc)}",
-                    f"{what} on {host} while running `{display}`: {_describe(exc)}",
+                    f"{what} while running `{_brief(display)}`: {_describe(exc)}",
+                    f"{what} on {host} while running `{_brief(display)}`: {_describe(exc)}",
                 ) from None
             finally:
                 conn.last_used = time.monotonic()
@@ -405,10 +405,13 @@ class SshExecutor:
             "config": list(settings.config_files or []),
             "known_hosts": None if check is None else check.trusted,
             "client_factory": lambda: client,
-            "keepalive_interval": settings.keepalive_interval,
-            "keepalive_count_max": settings.keepalive_count_max,
             "connect_timeout": settings.connect_timeout,
         }
+        # an OpenSSH config's ServerAliveInterval / ServerAliveCountMax win over the defaults
+        if "ServerAliveInterval" not in host_config:
+            kwargs["keepalive_interval"] = settings.keepalive_interval
+        if "ServerAliveCountMax" not in host_config:
+            kwargs["keepalive_count_max"] = settings.keepalive_count_max
         if tunnel != ():
             kwargs["tunnel"] = tunnel
         elif settings.proxy_command:
@@ -527,7 +530,7 @@ class SshExecutor:
 
 
 def read_host_config(files: tuple[str, ...] | None, host: str, user: str, port: int) -> dict[str, Any]:
-    """The host-key related OpenSSH options for one host (asyncssh does not read all of them)."""
+    """Host-key, cipher and keepalive OpenSSH options for one host (asyncssh does not read all of them)."""
     if not files:
         return {}
     try:
@@ -542,7 +545,14 @@ def read_host_config(files: tuple[str, ...] | None, host: str, user: str, port: 
         config = _Config.load(None, list(files), False, False, False, getpass.getuser(), user, host, port)
         return {
             name: config.get(name)
-            for name in ("StrictHostKeyChecking", "UserKnownHostsFile", "GlobalKnownHostsFile", "Ciphers")
+            for name in (
+                "StrictHostKeyChecking",
+                "UserKnownHostsFile",
+                "GlobalKnownHostsFile",
+                "Ciphers",
+                "ServerAliveInterval",
+                "ServerAliveCountMax",
+            )
             if config.get(name) is not None
         }
     except Exception as exc:  # an unreadable config is reported by asyncssh itself on connect
@@ -554,6 +564,12 @@ def _expand(path: str) -> str:
     from pathlib import Path
 
     return str(Path(path).expanduser())
+
+
+def _brief(display: str, limit: int = 80) -> str:
+    """The start of a (combined, possibly very long) command, for one-line connection errors."""
+    first = display.strip().splitlines()[0] if display.strip() else display
+    return first if len(first) <= limit and first == display.strip() else first[:limit].rstrip() + " …"
 
 
 def _describe(exc: BaseException) -> str:
