@@ -393,7 +393,11 @@ async def mirror_hosts(run: Run, hosts: tuple[str, ...]) -> list[str]:
             return result.stdout.strip() or None
         if commands.no_mirror(result.stderr + result.stdout):
             return None
-        raise HostError(host, f"could not read the registry mirrors: {_last_line(result)}")
+        detail = _last_line(result)
+        if "nil pointer" in detail or "Cannot connect to the Docker daemon" in detail:
+            # `docker info --format` prints only a template error when the daemon does not answer
+            detail = "cannot connect to the Docker daemon (is it running?)"
+        raise HostError(host, f"could not read the registry mirrors: {detail}")
 
     mirrors = await run_on(hosts, first_mirror)
     seeds: dict[str, str] = {}

@@ -1,0 +1,32 @@
+"""build pull on a host whose Docker daemon does not answer: the error says so and names the host."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from build_flow_helpers import load, make_run
+
+from pykamal.errors import PykamalError
+from pykamal.flows import build
+
+
+def test_mirror_query_on_a_host_without_a_running_daemon_names_host_and_daemon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    run, ex, _ = make_run(load(tmp_path))
+    ex.respond(
+        r"RegistryConfig\.Mirrors",
+        host="h2",
+        exit_status=1,
+        stderr='template: :1:23: executing "" at <.RegistryConfig.Mirrors>: reflect: '
+        "indirection through nil pointer to embedded struct field Info",
+    )
+    with pytest.raises(PykamalError) as raised:
+        asyncio.run(build.pull(run))
+    message = str(raised.value)
+    assert "h2" in message
+    assert "cannot connect to the Docker daemon" in message
+    assert "nil pointer" not in message
