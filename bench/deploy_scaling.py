@@ -1,0 +1,336 @@
+#!/usr/bin/env python3
+"""Deploy scaling benchmark: ``deploy --skip-push`` of a version change to 1, 2, 5 and 10 hosts.
+
+Both tools deploy the example app (examples/hello: a web role behind kamal-proxy and a worker
+role, both on every host) to the same sandbox hosts in the same run, taking turns, each deploy a
+version change (a fresh tag of the same image, so every pull is a manifest-only pull for both).
+The web container becomes healthy ``--boot-delay`` seconds after it starts (a short app boot), and
+kamal-proxy checks its health every second.
+
+Per deploy it records:
+* wall time of the whole command (process start to exit);
+* health wait: the time during which at least one host's kamal-proxy was waiting for the new web
+  container to become healthy, i.e. the union of every host's [``Deploying``, ``Deployed``] interval
+  read from kamal-proxy's own log (JSON lines with nanosecond timestamps) within the run's window.
+  The tool cannot make this shorter; "outside health" = wall time minus this union. The worker role
+  has no health check and ``readiness_delay: 0``, so its readiness check does not wait in either tool;
+* SSH commands per host: lines sshd's ForceCommand wrapper logged on each host during the run
+  (every exec channel and every file upload), mean over the hosts and on the first (primary) host;
+* peak memory: the larger of the kernel's high-water RSS of the largest process of the tool
+  (wait4 ``ru_maxrss``, exact) and the highest PSS sum over its process tree sampled every 20 ms
+  (PSS, so a forked child's pages shared with its parent count once);
+* CPU time (user + system) of the tool and its children.
+Medians over ``--repeat`` deploys per (tool, host count) are reported, with pykamal / kamal ratios.
+
+    python bench/deploy_scaling.py                      # 1,2,5,10 hosts, 3 deploys each per tool
+    python bench/deploy_scaling.py --sizes 1,2 --repeat 1 --json /tmp/deploy.json
+
+Runs on its own sandbox (name ``pykamal-bench``, addresses 127.0.60.x), removed at the end unless
+``--keep``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
+
+from benchlib import ROOT, kamal_available, measure, median, tool_command  # noqa: E402
+
+from pykamal.sandbox.core import Sandbox, SandboxSpec  # noqa: E402
+from pykamal.sandbox.docker import Docker  # noqa: E402
+
+EXAMPLE = ROOT / "examples" / "hello"
+SERVICE = "hello"
+SANDBOX_NAME = "pykamal-bench"
+BASE_ADDRESS = "127.0.60.10"
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.index.v1+json",
+    ]
+)
+
+
+@dataclass(frozen=True)
+class DeployRun:
+    tool: str
+    hosts: int
+    version: str
+    wall: float
+    health_wait: float
+    outside_health: float
+    commands_mean: float
+    commands_primary: int
+    peak_rss_mb: float
+    max_rss_mb: float
+    tree_pss_mb: float
+    cpu: float
+
+
+def deploy_yml(sandbox: Sandbox, hosts: list[str], boot_delay: float) -> str:
+    listed = "".join(f"      - {host}\n" for host in hosts)
+    return (
+        f"service: {SERVICE}\n"
+        f"image: {SERVICE}\n"
+        f"servers:\n  web:\n    hosts:\n{listed}"
+        f"  worker:\n    hosts:\n{listed}    cmd: /app/worker\n"
+        "proxy:\n  app_port: 80\n  healthcheck:\n    path: /up\n    interval: 1\n"
+        f"registry:\n  server: {sandbox.registry}\n  username: sandbox\n"
+        "  password:\n    - KAMAL_REGISTRY_PASSWORD\n"
+        "builder:\n  arch: amd64\n"
+        f"env:\n  clear:\n    APP_BOOT_DELAY: {boot_delay:g}\n"
+        f"ssh:\n  config: {sandbox.ssh_config_path}\n"
+        "drain_timeout: 5\n"
+        "readiness_delay: 0\n"
+    )
+
+
+def write_project(directory: Path, sandbox: Sandbox, hosts: list[str], boot_delay: float) -> Path:
+    (directory / "config").mkdir(parents=True, exist_ok=True)
+    (directory / ".kamal").mkdir(exist_ok=True)
+    (directory / "config" / "deploy.yml").write_text(deploy_yml(sandbox, hosts, boot_delay))
+    (directory / ".kamal" / "secrets").write_text("KAMAL_REGISTRY_PASSWORD=sandbox\n")
+    return directory
+
+
+def push_base_image(sandbox: Sandbox) -> str:
+    """Build the example app (labelled for the service, as both tools' builds do) and push it once."""
+    image = f"{sandbox.registry}/{SERVICE}:bench-base"
+    docker = Docker()
+    docker.run(
+        ["build", "--quiet", "--label", f"service={SERVICE}", "--tag", image, str(EXAMPLE)], timeout=300
+    )
+    docker.run(["push", image], timeout=300)
+    return image
+
+
+def tag_in_registry(registry: str, source: str, target: str) -> None:
+    """Give the pushed manifest another tag through the registry API (no layer is uploaded again)."""
+    base = f"http://{registry}/v2/{SERVICE}/manifests"
+    request = urllib.request.Request(f"{base}/{source}", headers={"Accept": MANIFEST_TYPES})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        body, content_type = response.read(), response.headers["Content-Type"]
+    put = urllib.request.Request(
+        f"{base}/{target}", data=body, method="PUT", headers={"Content-Type": content_type}
+    )
+    with urllib.request.urlopen(put, timeout=30) as response:
+        if response.status not in (200, 201):
+            raise SystemExit(f"registry refused tag {target}: HTTP {response.status}")
+
+
+def proxy_intervals(
+    sandbox: Sandbox, host: str, since: datetime, until: datetime
+) -> list[tuple[float, float]]:
+    """[Deploying, Deployed] intervals of the web service in kamal-proxy's log, within the window."""
+    result = sandbox.run_on_host(host, "docker logs kamal-proxy 2>&1")
+    opened: dict[str, float] = {}
+    intervals = []
+    for line in result.stdout.splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if entry.get("service") != f"{SERVICE}-web":
+            continue
+        stamp = _parse_time(str(entry.get("time", "")))
+        if stamp is None or not (since.timestamp() <= stamp <= until.timestamp()):
+            continue
+        if entry.get("msg") == "Deploying":
+            opened[host] = stamp
+        elif entry.get("msg") == "Deployed" and host in opened:
+            intervals.append((opened.pop(host), stamp))
+    return intervals
+
+
+def _parse_time(text: str) -> float | None:
+    # e.g. 2026-11-27T20:44:50.572407181Z: keep microseconds for fromisoformat
+    if not text.endswith("Z"):
+        return None
+    head, _, fraction = text[:-1].partition(".")
+    try:
+        return datetime.fromisoformat(f"{head}.{(fraction + '000000')[:6]}+00:00").timestamp()
+    except ValueError:
+        return None
+
+
+def union_length(intervals: list[tuple[float, float]]) -> float:
+    total, end = 0.0, float("-inf")
+    for start, stop in sorted(intervals):
+        if stop <= end:
+            continue
+        total += stop - max(start, end)
+        end = stop
+    return total
+
+
+def for_hosts(hosts: list[str], fn):  # type: ignore[no-untyped-def]
+    with ThreadPoolExecutor(max_workers=min(10, len(hosts))) as pool:
+        return list(pool.map(fn, hosts))
+
+
+def deploy_once(
+    sandbox: Sandbox, project: Path, tool: str, hosts: list[str], version: str, base_tag: str
+) -> DeployRun:
+    tag_in_registry(sandbox.registry, base_tag, version)
+    for_hosts(hosts, sandbox.clear_command_log)
+    argv, extra = tool_command(tool)
+    env = sandbox.make_ssh_env()
+    env.update(extra)
+    env.pop("VERSION", None)
+    since = datetime.now(UTC)
+    run = measure([*argv, "deploy", "--skip-push", "--version", version], cwd=project, env=env)
+    until = datetime.now(UTC)
+    if run.returncode != 0:
+        raise SystemExit(f"{tool} deploy of {version} to {len(hosts)} hosts failed:\n{run.output[-4000:]}")
+    counts = for_hosts(hosts, lambda host: len(sandbox.command_log(host)))
+    intervals = [
+        i for found in for_hosts(hosts, lambda h: proxy_intervals(sandbox, h, since, until)) for i in found
+    ]
+    if len(intervals) != len(hosts):
+        raise SystemExit(f"{tool}: found {len(intervals)} proxy deploys for {len(hosts)} hosts ({version})")
+    health = union_length(intervals)
+    return DeployRun(
+        tool=tool,
+        hosts=len(hosts),
+        version=version,
+        wall=run.wall,
+        health_wait=health,
+        outside_health=run.wall - health,
+        commands_mean=sum(counts) / len(counts),
+        commands_primary=counts[0],
+        peak_rss_mb=run.peak_rss_mb,
+        max_rss_mb=run.max_rss_mb,
+        tree_pss_mb=run.tree_pss_mb,
+        cpu=run.cpu,
+    )
+
+
+def summarize(runs: list[DeployRun], tools: list[str], sizes: list[int]) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for n in sizes:
+        row: dict[str, object] = {"hosts": n}
+        for tool in tools:
+            mine = [r for r in runs if r.tool == tool and r.hosts == n]
+            for field in ("wall", "health_wait", "outside_health", "commands_mean", "peak_rss_mb", "cpu"):
+                row[f"{tool}_{field}"] = median([float(getattr(r, field)) for r in mine])
+            row[f"{tool}_commands_primary"] = median([float(r.commands_primary) for r in mine])
+        if "pykamal" in tools and "kamal" in tools:
+            for field in ("wall", "outside_health", "commands_mean", "peak_rss_mb", "cpu"):
+                row[f"ratio_{field}"] = float(row[f"pykamal_{field}"]) / float(row[f"kamal_{field}"])  # type: ignore[arg-type]
+        rows.append(row)
+    return rows
+
+
+def print_table(rows: list[dict[str, object]], tools: list[str]) -> None:
+    header = f"{'hosts':>5} {'tool':8} {'wall s':>7} {'health s':>8} {'outside s':>9} {'cmds/host':>9} {'cmds 1st':>8} {'peak MB':>8} {'CPU s':>6}"
+    print(header)
+    for row in rows:
+        for tool in tools:
+            print(
+                f"{row['hosts']:>5} {tool:8} {row[f'{tool}_wall']:7.2f} {row[f'{tool}_health_wait']:8.2f}"
+                f" {row[f'{tool}_outside_health']:9.2f} {row[f'{tool}_commands_mean']:9.1f}"
+                f" {row[f'{tool}_commands_primary']:8.0f} {row[f'{tool}_peak_rss_mb']:8.1f} {row[f'{tool}_cpu']:6.2f}"
+            )
+        if "ratio_wall" in row:
+            print(
+                f"{'':>5} {'ratio':8} {row['ratio_wall']:7.2f} {'':>8} {row['ratio_outside_health']:9.2f}"
+                f" {row['ratio_commands_mean']:9.2f} {'':>8} {row['ratio_peak_rss_mb']:8.2f} {row['ratio_cpu']:6.2f}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", default="1,2,5,10", help="comma separated host counts")
+    parser.add_argument("--tools", default="pykamal,kamal", help="comma separated: pykamal, kamal")
+    parser.add_argument("--repeat", type=int, default=3, help="measured deploys per tool and size")
+    parser.add_argument("--boot-delay", type=float, default=1.0, help="seconds before the web app is healthy")
+    parser.add_argument("--json", type=Path, help="write every run and the medians here")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark sandbox afterwards")
+    args = parser.parse_args(argv)
+
+    sizes = sorted({int(s) for s in args.sizes.split(",")})
+    tools = [t for t in args.tools.split(",") if t]
+    if "kamal" in tools and not kamal_available():
+        print("kamal not installed: measuring pykamal only", file=sys.stderr)
+        tools.remove("kamal")
+    sandbox = Sandbox(
+        SandboxSpec(name=SANDBOX_NAME, hosts=max(sizes), base_address=BASE_ADDRESS),
+        log=lambda line: print(f"[sandbox] {line}", flush=True),
+    )
+    print(f"bringing up {max(sizes)} sandbox hosts ({SANDBOX_NAME}, {BASE_ADDRESS[:-3]}.x) ...", flush=True)
+    sandbox.up()
+    runs: list[DeployRun] = []
+    stamp = datetime.now(UTC).strftime("%H%M%S")
+    workdir = Path("/tmp") / f"pykamal-bench-deploy-{stamp}"
+    try:
+        sandbox.reset_hosts()
+        push_base_image(sandbox)
+        base_tag = "bench-base"
+        counter = 0
+
+        def next_version(tool: str, n: int) -> str:
+            nonlocal counter
+            counter += 1
+            return f"b{stamp}-{n}h-{counter:02d}-{tool}"
+
+        for n in sizes:
+            hosts = sandbox.hosts[:n]
+            project = write_project(workdir / f"hosts-{n}", sandbox, hosts, args.boot_delay)
+            for tool in tools:  # warm-up: first deploy on new hosts boots kamal-proxy; caches
+                deploy_once(sandbox, project, tool, hosts, next_version(tool, n), base_tag)
+            for r in range(args.repeat):
+                order = tools if r % 2 == 0 else list(reversed(tools))
+                for tool in order:
+                    result = deploy_once(sandbox, project, tool, hosts, next_version(tool, n), base_tag)
+                    runs.append(result)
+                    print(
+                        f"  {n:2} hosts {tool:8} wall {result.wall:6.2f}s health {result.health_wait:5.2f}s "
+                        f"outside {result.outside_health:6.2f}s cmds/host {result.commands_mean:5.1f} "
+                        f"peak {result.peak_rss_mb:6.1f} MB cpu {result.cpu:5.2f}s",
+                        flush=True,
+                    )
+    finally:
+        if not args.keep:
+            sandbox.down()
+        import shutil
+
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    rows = summarize(runs, tools, sizes)
+    print()
+    print_table(rows, tools)
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "repeat": args.repeat,
+                    "boot_delay": args.boot_delay,
+                    "tools": tools,
+                    "sizes": sizes,
+                    "runs": [asdict(r) for r in runs],
+                    "medians": rows,
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
