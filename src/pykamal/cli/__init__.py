@@ -27,9 +27,9 @@ def run(args: list[str]) -> int:
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
+    except click.Abort:  # click's form of Ctrl-C (or EOF at a prompt)
         click.echo("Aborted!", err=True)
-        return 1
+        return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code

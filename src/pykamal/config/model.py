@@ -461,7 +461,7 @@ class Config:
         """Hosts of every role (alphabetical role order) then of accessories, without duplicates.
 
         This is Kamal's ``config.all_hosts``; for execution order (primary role's hosts first) use
-        ``pykamal.config.selection.select``.
+        ``pykamal.cli.selection.select``.
         """
         seen: dict[str, None] = {}
         for role in sorted(self.roles, key=lambda r: r.name):
