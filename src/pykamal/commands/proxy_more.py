@@ -39,7 +39,12 @@ def hand_to_proxy(*paths: str) -> Command:
 
 
 def remove_container() -> Command:
-    """Kamal's removal by image title label, then by name (for proxy images without that label)."""
+    """Kamal's removal by image title label, then by name.
+
+    The name covers proxy images without that label (a ``proxy.run`` registry/repository or a
+    boot_config ``--repository`` image built by the user), whose stopped container would otherwise
+    block the next ``docker run --name kamal-proxy``.
+    """
     by_name = docker("container", "rm", proxy.PROXY_CONTAINER, Raw(">/dev/null 2>&1"))
     return combine(proxy.remove_container(), subshell(any_of(by_name, cmd("true"))))
 

@@ -56,6 +56,11 @@ HOST_PACKAGES = (
 KAMAL_PROXY_MODULE = "github.com/basecamp/kamal-proxy/cmd/kamal-proxy"
 KAMAL_PROXY_VERSION = "v0.9.2"
 KAMAL_PROXY_UID = 1000
+# Labels of the published image; Kamal finds the proxy's containers and images by the title.
+KAMAL_PROXY_LABELS = {
+    "org.opencontainers.image.title": "kamal-proxy",
+    "org.opencontainers.image.version": KAMAL_PROXY_VERSION,
+}
 # kamal-proxy v0.9.2's go.mod asks for Go 1.25.5; older installed toolchains are replaced by this one.
 GO_MINIMUM = (1, 25, 5)
 GO_TOOLCHAIN = "go1.25.5"
@@ -171,7 +176,8 @@ class ImageBuilder:
         return _digest("registry", SUITE, _asset("registry", "config.yml"))
 
     def _kamal_proxy_recipe(self) -> str:
-        return _digest("kamal-proxy", KAMAL_PROXY_MODULE, KAMAL_PROXY_VERSION, str(KAMAL_PROXY_UID))
+        labels = [f"{key}={value}" for key, value in sorted(KAMAL_PROXY_LABELS.items())]
+        return _digest("kamal-proxy", KAMAL_PROXY_MODULE, KAMAL_PROXY_VERSION, str(KAMAL_PROXY_UID), *labels)
 
     def _busybox_recipe(self) -> str:
         return _digest("busybox", SUITE)
@@ -279,6 +285,7 @@ class ImageBuilder:
             "USER kamal-proxy:kamal-proxy",
             'CMD ["kamal-proxy", "run"]',
             "EXPOSE 80 443",
+            *(f"LABEL {key}={value}" for key, value in KAMAL_PROXY_LABELS.items()),
             f"LABEL {INPUTS_LABEL}={inputs}",
         ]
         self._import(image, changes, tree.chunks())

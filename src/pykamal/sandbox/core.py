@@ -17,6 +17,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -26,7 +27,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from pykamal.sandbox.build import BUSYBOX_IMAGE, HOST_IMAGE, KAMAL_PROXY_IMAGE, REGISTRY_IMAGE, ImageBuilder
+from pykamal.sandbox.build import (
+    BUSYBOX_IMAGE,
+    HOST_IMAGE,
+    INPUTS_LABEL,
+    KAMAL_PROXY_IMAGE,
+    REGISTRY_IMAGE,
+    ImageBuilder,
+)
 from pykamal.sandbox.caps import missing_capabilities, privilege_flags
 from pykamal.sandbox.docker import LABEL_PREFIX, Docker
 from pykamal.sandbox.errors import SandboxError
@@ -240,6 +248,8 @@ class Sandbox:
             self._seed_registry()
         with ThreadPoolExecutor(max_workers=min(16, max(1, self.spec.hosts))) as pool:
             list(pool.map(self._wait_for_host, range(1, self.spec.hosts + 1)))
+        if self.spec.uses_registry:
+            self._drop_stale_seeds()
         self.log(
             f"sandbox {self.spec.name} is up: {self.spec.hosts} host(s) in {time.monotonic() - started:.1f}s"
         )
@@ -287,6 +297,24 @@ class Sandbox:
                 self.docker.run(["push", target], timeout=300)
             finally:
                 self.docker.run(["rmi", target], check=False)
+
+    def _drop_stale_seeds(self) -> None:
+        """Untag seeded images that hosts pulled before a rebuild, so their next pull gets the new ones."""
+        label_format = shlex.quote(f'{{{{index .Config.Labels "{INPUTS_LABEL}"}}}}')
+        checks = []
+        for image in SEEDED_IMAGES:
+            wanted = self.docker.image_label(image, INPUTS_LABEL)
+            if wanted is None:
+                continue
+            checks.append(
+                f"have=$(docker image inspect --format {label_format} {image} 2>/dev/null)"
+                f' && [ "$have" != {shlex.quote(wanted)} ] && docker image rm --force {image} >/dev/null'
+            )
+        if not checks:
+            return
+        script = "; ".join([*checks, "true"])
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(self.hosts)))) as pool:
+            list(pool.map(lambda host: self.run_on_host(host, script), self.hosts))
 
     def _ensure_host(self, index: int) -> None:
         name = self._host_container(index)

@@ -101,6 +101,12 @@ def test_host_pulls_kamal_proxy_and_serves_the_example_app_through_it(sandbox: S
     # the host pulled everything through the sandbox registry, nothing was loaded by hand
     images = sandbox.run_on_host(host, "docker images --format '{{.Repository}}:{{.Tag}}'").stdout.split()
     assert {"basecamp/kamal-proxy:v0.9.2", v1, v2} <= set(images)
+    # like the upstream image: Kamal finds the proxy's containers and images by this label
+    title = '{{index .Config.Labels "org.opencontainers.image.title"}}'
+    pulled = sandbox.run_on_host(host, f"docker image inspect --format '{title}' basecamp/kamal-proxy:v0.9.2")
+    assert pulled.stdout.strip() == "kamal-proxy"
+    built = Docker().image_label("basecamp/kamal-proxy:v0.9.2", "org.opencontainers.image.title")
+    assert built == "kamal-proxy"
 
 
 def test_command_log_records_commands_and_uploads(sandbox: Sandbox, tmp_path: Path) -> None:
