@@ -6,6 +6,7 @@ connection of a run) and ``docker-setup`` (end of ``server bootstrap``).
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -26,8 +27,22 @@ if TYPE_CHECKING:
     from pykamal.remote.output import Output
 
 
+# ``hooks_output`` levels as output verbosities
+HOOK_VERBOSITY = {"verbose": "debug", "quiet": "error"}
+
+
 def hook_path(config: Config, name: str) -> Path:
     return Path(config.hooks_path) / name
+
+
+def hook_output(config: Config, name: str, output: Output) -> Output:
+    """The output a hook runs with: ``hooks_output`` applies only at the default verbosity (-v/-q win)."""
+    verbosity = HOOK_VERBOSITY.get(config.hooks_output_for(name) or "")
+    if verbosity is None or output.verbosity != "info":
+        return output
+    adjusted = copy.copy(output)  # same streams and redactor
+    adjusted.verbosity = verbosity
+    return adjusted
 
 
 def hook_env(
@@ -82,7 +97,7 @@ async def run_hook(
         values = Secrets(config.secrets_path, config.destination).all()
         output.redactor.add_all(values.values())
         env.update(values)
-    executor = LocalExecutor(output, env=env)
+    executor = LocalExecutor(hook_output(config, name, output), env=env)
     try:
         await executor.run("localhost", cmd("/usr/bin/env", str(path)))
     except CommandFailed as exc:
