@@ -2,40 +2,31 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pykamal.cli.context import get_globals
 from pykamal.cli.core import command
+
+if TYPE_CHECKING:
+    from pykamal.flows.context import Run
 
 
 @command("audit", help="Show audit log from servers")
 def audit() -> None:
-    from pykamal.cli.selection import from_globals
     from pykamal.commands import auditor
+    from pykamal.flows.plan import execute
     from pykamal.remote.executor import run_on
-    from pykamal.remote.hooks import run_hook
     from pykamal.remote.output import print_by_host
-    from pykamal.remote.runtime import make_output, run_async, ssh_executor
 
-    globals_ = get_globals()
-    config = globals_.config()
-    selection = from_globals(globals_)
-    output = make_output(globals_)
+    quiet = get_globals().quiet
 
-    async def main() -> None:
-        await run_hook(
-            config,
-            "pre-connect",
-            output,
-            skip=globals_.skip_hooks,
-            selection=selection,
-            command="audit",
-            with_secrets=True,
-        )
-        async with ssh_executor(config, output) as executor:
+    async def main(run: Run) -> None:
+        await run.pre_connect()
 
-            async def one(host: str) -> None:
-                result = await executor.run(host, auditor.reveal(config))
-                print_by_host(output, host, result.stdout, quiet=globals_.quiet)
+        async def one(host: str) -> None:
+            result = await run.executor.run(host, auditor.reveal(run.config))
+            print_by_host(run.output, host, result.stdout, quiet=quiet)
 
-            await run_on(selection.hosts, one, output=output, label="audit log")
+        await run_on(run.selection.hosts, one, output=run.output, label="audit log")
 
-    run_async(main)
+    execute("audit", None, main)

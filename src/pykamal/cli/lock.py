@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import click
 
-from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
+
+if TYPE_CHECKING:
+    from pykamal.flows.context import Run
+    from pykamal.remote.lock import DeployLock
 
 
 @group("lock", help="Manage the deploy lock")
@@ -15,94 +19,52 @@ def lock() -> None:
     pass
 
 
-def _context():  # type: ignore[no-untyped-def]
-    from pykamal.cli.selection import from_globals
-    from pykamal.remote.runtime import make_output
+def _with_lock(
+    subcommand: str, fn: Callable[[Run, DeployLock], Awaitable[None]], *, all_hosts: bool = False
+) -> None:
+    """Run ``fn`` with the deploy lock of the primary host, after the pre-connect hook."""
+    from pykamal.flows.plan import execute
+    from pykamal.remote.lock import DeployLock
 
-    globals_ = get_globals()
-    return globals_, globals_.config(), from_globals(globals_), make_output(globals_)
+    async def main(run: Run) -> None:
+        await run.pre_connect()
+        selection = run.selection
+        hosts = selection.hosts if all_hosts else None
+        await fn(run, DeployLock(run.config, run.executor, primary_host=selection.primary_host, hosts=hosts))
+
+    execute("lock", subcommand, main)
 
 
 @lock.command("acquire", help="Acquire the deploy lock")
 @click.option("-m", "--message", required=True, help="A lock message")
 def acquire(message: str) -> None:
-    from pykamal.remote.hooks import run_hook
-    from pykamal.remote.lock import DeployLock
-    from pykamal.remote.runtime import run_async, ssh_executor
+    async def acquire_lock(run: Run, deploy_lock: DeployLock) -> None:
+        await deploy_lock.acquire(message)
+        run.output.say("Acquired the deploy lock")
 
-    globals_, config, selection, output = _context()
-
-    async def main() -> None:
-        await run_hook(
-            config,
-            "pre-connect",
-            output,
-            skip=globals_.skip_hooks,
-            selection=selection,
-            command="lock",
-            subcommand="acquire",
-            with_secrets=True,
-        )
-        async with ssh_executor(config, output) as executor:
-            await DeployLock(
-                config, executor, primary_host=selection.primary_host, hosts=selection.hosts
-            ).acquire(message)
-            output.say("Acquired the deploy lock")
-
-    run_async(main)
+    _with_lock("acquire", acquire_lock, all_hosts=True)
 
 
 @lock.command("release", help="Release the deploy lock")
 def release() -> None:
-    from pykamal.remote.hooks import run_hook
-    from pykamal.remote.lock import DeployLock
-    from pykamal.remote.runtime import run_async, ssh_executor
+    async def release_lock(run: Run, deploy_lock: DeployLock) -> None:
+        if await deploy_lock.release():
+            run.output.say("Released the deploy lock")
+        else:
+            run.output.puts("There is no deploy lock")
 
-    globals_, config, selection, output = _context()
-
-    async def main() -> None:
-        await run_hook(
-            config,
-            "pre-connect",
-            output,
-            skip=globals_.skip_hooks,
-            selection=selection,
-            command="lock",
-            subcommand="release",
-            with_secrets=True,
-        )
-        async with ssh_executor(config, output) as executor:
-            if await DeployLock(config, executor, primary_host=selection.primary_host).release():
-                output.say("Released the deploy lock")
-            else:
-                output.puts("There is no deploy lock")
-
-    run_async(main)
+    _with_lock("release", release_lock)
 
 
 @lock.command("status", help="Report lock status")
 def status() -> None:
-    from datetime import datetime
+    async def show_status(run: Run, deploy_lock: DeployLock) -> None:
+        from datetime import UTC, datetime
 
-    from pykamal.remote.hooks import run_hook
-    from pykamal.remote.lock import DeployLock, format_age, is_stale, stale_after
-    from pykamal.remote.runtime import run_async, ssh_executor
+        from pykamal.remote.lock import format_age, is_stale, stale_after
 
-    globals_, config, selection, output = _context()
-
-    async def main() -> None:
-        await run_hook(
-            config,
-            "pre-connect",
-            output,
-            skip=globals_.skip_hooks,
-            selection=selection,
-            command="lock",
-            subcommand="status",
-            with_secrets=True,
-        )
-        async with ssh_executor(config, output) as executor:
-            details = await DeployLock(config, executor, primary_host=selection.primary_host).status()
+        output = run.output
+        details = await deploy_lock.status()
         if details is None:
             output.puts("There is no deploy lock")
             return
@@ -118,4 +80,4 @@ def status() -> None:
                 f"longer than {format_age(limit)}. If nobody is deploying, run 'pykamal lock release'."
             )
 
-    run_async(main)
+    _with_lock("status", show_status)

@@ -126,25 +126,28 @@ DOCKER_MISSING = (
 
 async def bootstrap(run: Run) -> None:
     """``server bootstrap``: Docker on every host (installed when missing and possible)."""
-    from pykamal.commands import server
+    from pykamal.commands import docker
 
     missing: list[str] = []
 
     async def one(host: str) -> None:
-        if (await run.executor.run(host, server.docker_installed(), check=False)).ok:
+        if (await run.executor.run(host, docker.installed(), check=False)).ok:
             return
-        if not (await run.executor.run(host, server.superuser(), check=False)).ok:
+        if not (await run.executor.run(host, docker.superuser(), check=False)).ok:
             missing.append(host)
             return
         run.output.log("info", f"Missing Docker on {host}. Installing…")
-        await run.executor.run(host, server.install_docker())
-        if (await run.executor.run(host, server.root(), check=False)).ok:
+        await run.executor.run(host, docker.install())
+        if (await run.executor.run(host, docker.root(), check=False)).ok:
             return
-        if not (await run.executor.run(host, server.in_docker_group(), check=False)).ok:
-            await run.executor.run(host, server.add_to_docker_group())
-            await run.executor.run(host, server.refresh_session(), check=False)
+        if (await run.executor.run(host, docker.in_docker_group(), check=False)).ok:
+            return
+        await run.executor.run(host, docker.add_to_docker_group())
+        # ends the session's shell so the new group applies; the connection may drop
+        if not (await run.executor.run(host, docker.refresh_session(), check=False)).ok:
+            run.output.log("info", "Session refreshed due to group change.")
 
-    await run_on(run.selection.hosts, one)
+    await run_on(run.selection.hosts, one, output=run.output, label="docker check")
     if missing:
         raise RemoteError(DOCKER_MISSING.format(hosts=", ".join(missing)))
     await run.hook("docker-setup")

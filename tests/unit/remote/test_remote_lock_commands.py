@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from remote_helpers import make_config
 
-from pykamal.commands import auditor, lock, server
+from pykamal.commands import auditor, docker, lock, server
 
 AT = datetime(2024, 5, 1, 12, 30, 5, tzinfo=UTC)
 
@@ -94,11 +94,11 @@ def test_audit_record_writes_the_line_verbatim(tmp_path) -> None:  # type: ignor
 
 
 def test_bootstrap_commands_match_kamal() -> None:
-    assert server.docker_installed().shell() == "docker -v"
-    assert server.superuser().shell() == '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null'
-    assert server.install_docker().shell() == (
+    assert docker.installed().shell() == "docker -v"
+    assert docker.superuser().shell() == '[ "${EUID:-$(id -u)}" -eq 0 ] || sudo -nl usermod >/dev/null'
+    assert docker.install().shell() == (
         "sh -c 'curl -fsSL https://get.docker.com || wget -O - https://get.docker.com"
         ' || echo "exit 1"\' | sh'
     )
-    assert server.add_to_docker_group().shell() == 'sudo -n usermod -aG docker "${USER:-$(id -un)}"'
+    assert docker.add_to_docker_group().shell() == 'sudo -n usermod -aG docker "${USER:-$(id -un)}"'
     assert server.ensure_run_directory().shell() == "mkdir -p .kamal"
