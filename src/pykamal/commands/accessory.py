@@ -13,13 +13,15 @@ from pykamal.commands import app_proxy, env_file
 from pykamal.commands.args import (
     argumentize,
     container_id_for,
+    container_logs,
     docker,
-    grep_args,
+    follow_container_logs,
     host_path_word,
     logging_args,
     loose,
     make_directory,
     optionize,
+    remove_file,
     repeat,
     volume,
 )
@@ -182,16 +184,26 @@ def logs(
     grep: str | None = None,
     grep_options: str | None = None,
 ) -> Command:
-    return pipe(
-        docker(
-            "logs",
-            accessory.service,
-            ["--since", since] if since else None,
-            ["--tail", str(lines)] if lines else None,
-            "--timestamps" if timestamps else None,
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options)) if grep else None,
+    return container_logs(
+        accessory.service,
+        timestamps=timestamps,
+        since=since,
+        lines=lines,
+        grep=grep,
+        grep_options=grep_options,
+    )
+
+
+def follow_logs_on_host(
+    accessory: Accessory,
+    *,
+    timestamps: bool = True,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
+    return follow_container_logs(
+        accessory.service, timestamps=timestamps, grep=grep, grep_options=grep_options
     )
 
 
@@ -204,18 +216,7 @@ def follow_logs(
     grep_options: str | None = None,
 ) -> Command:
     """``ssh -t`` to the accessory's first host following its logs."""
-    remote = pipe(
-        docker(
-            "logs",
-            accessory.service,
-            "--timestamps" if timestamps else None,
-            "--tail",
-            "10",
-            "--follow",
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
-    )
+    remote = follow_logs_on_host(accessory, timestamps=timestamps, grep=grep, grep_options=grep_options)
     return run_over_ssh(config.ssh, accessory.hosts[0], remote)
 
 
@@ -319,3 +320,45 @@ def deploy(config: Config, accessory: Accessory, target: str) -> Command:
 
 def remove_from_proxy(accessory: Accessory) -> Command:
     return app_proxy.remove(accessory.service)
+
+
+# --- removal and networks ---------------------------------------------------------------------------
+
+
+def remove_env_file(config: Config, accessory: Accessory) -> Command:
+    """``rm -f`` of the accessory's secret env file (``remove`` leaves nothing behind)."""
+    command = remove_file(config.accessory_env_file(accessory))
+    return cmd(command.args[0], "-f", *command.args[1:])
+
+
+def repository_of(image: str) -> str:
+    """``registry:5000/name:tag`` → ``registry:5000/name`` (a digest is dropped as well)."""
+    name = image.split("@", 1)[0]
+    head, sep, tail = name.rpartition(":")
+    return head if sep and "/" not in tail else name
+
+
+def remove_untagged_images(accessory: Accessory) -> Command:
+    """Remove the accessory repository's untagged images (left behind when a reboot pulled a newer one)."""
+    listing = docker(
+        "image",
+        "ls",
+        "--quiet",
+        "--filter",
+        "dangling=true",
+        "--filter",
+        f"reference={repository_of(accessory.image)}",
+    )
+    return pipe(listing, cmd("xargs", "-r", "docker", "image", "rm", "--force"))
+
+
+# Docker's own networks, and network modes that are not networks to create.
+BUILT_IN_NETWORKS = ("bridge", "host", "none", "default")
+
+
+def custom_network(accessory: Accessory) -> str | None:
+    """The accessory's network when it is neither ``kamal`` nor one Docker provides itself."""
+    network = accessory.network
+    if network == "kamal" or network in BUILT_IN_NETWORKS or network.startswith("container:"):
+        return None
+    return network

@@ -51,9 +51,9 @@ def install() -> Command:
     return pipe(cmd("sh", "-c", Script(fetch)), cmd("sh"))
 
 
-def create_network() -> Command:
-    """``docker network create kamal``; a failure saying "already exists" is fine (``network_exists``)."""
-    return docker("network", "create", NETWORK)
+def create_network(name: str = NETWORK) -> Command:
+    """``docker network create <name>``; a failure saying "already exists" is fine (``network_exists``)."""
+    return docker("network", "create", name)
 
 
 def network_exists(error_output: str) -> bool:

@@ -13,8 +13,9 @@ from typing import Any
 
 from pykamal.commands.app_proxy import APPS_CONTAINER_DIRECTORY, PROXY_CONTAINER
 from pykamal.commands.args import (
+    container_logs,
     docker,
-    grep_args,
+    follow_container_logs,
     make_directory,
     optionize,
     remove_directory,
@@ -22,7 +23,21 @@ from pykamal.commands.args import (
     volume,
     xargs,
 )
-from pykamal.commands.base import Arg, Command, Quoted, Raw, Subst, any_of, chain, cmd, combine, pipe, word
+from pykamal.commands.base import (
+    Arg,
+    Command,
+    Quoted,
+    Raw,
+    Script,
+    Subst,
+    any_of,
+    chain,
+    cmd,
+    combine,
+    pipe,
+    subshell,
+    word,
+)
 from pykamal.commands.ssh import run_over_ssh
 from pykamal.config.model import Config, ProxyRunConfig
 from pykamal.errors import ConfigError
@@ -176,16 +191,8 @@ def logs(
     grep: str | None = None,
     grep_options: str | None = None,
 ) -> Command:
-    return pipe(
-        docker(
-            "logs",
-            PROXY_CONTAINER,
-            ["--since", since] if since else None,
-            ["--tail", str(lines)] if lines else None,
-            "--timestamps" if timestamps else None,
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options)) if grep else None,
+    return container_logs(
+        PROXY_CONTAINER, timestamps=timestamps, since=since, lines=lines, grep=grep, grep_options=grep_options
     )
 
 
@@ -197,17 +204,8 @@ def follow_logs(
     grep: str | None = None,
     grep_options: str | None = None,
 ) -> Command:
-    remote = pipe(
-        docker(
-            "logs",
-            PROXY_CONTAINER,
-            "--timestamps" if timestamps else None,
-            "--tail",
-            "10",
-            "--follow",
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    remote = follow_container_logs(
+        PROXY_CONTAINER, timestamps=timestamps, grep=grep, grep_options=grep_options
     )
     return run_over_ssh(config.ssh, host, remote)
 
@@ -367,3 +365,61 @@ def boot_config_files(
         image_version=image_version or None,
         run_command=run_line,
     )
+
+
+# --- state probe, file hand-over, removal by label and by name -------------------------------------
+
+
+STATE_FORMAT = "{{.Config.Image}} {{.State.Running}}"
+
+
+def state() -> Command:
+    """``<image> <running>`` of the kamal-proxy container (nothing when there is none)."""
+    return docker("inspect", PROXY_CONTAINER, "--format", STATE_FORMAT, Raw("2>/dev/null"))
+
+
+def parse_state(words: list[str]) -> tuple[str | None, bool]:
+    """(image version tag or None, running) from the words of ``state()``."""
+    if not words:
+        return None, False
+    image = words[0]
+    version = image.rsplit(":", 1)[-1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+    return version, len(words) > 1 and words[1] == "true"
+
+
+def hand_to_proxy(*paths: str) -> Command:
+    """Give files to the user kamal-proxy runs as (they stay mode 0600, readable only by it).
+
+    The proxy's user is the owner of its process on the host (``/proc/<pid>``), which also holds
+    under user-namespace remapping.
+    """
+    pid = docker("inspect", "--format", "{{.State.Pid}}", PROXY_CONTAINER)
+    script = combine(
+        cmd(Raw("pid=$("), pid, Raw(")")),
+        cmd(Raw('[ "${pid:-0}" != 0 ] || { echo "kamal-proxy is not running" >&2; exit 1; }')),
+        cmd(Raw('chown "$(stat -c %u /proc/$pid)"'), *paths),
+    )
+    return cmd("sh", "-c", Script(script))
+
+
+def remove_container_by_label_and_name() -> Command:
+    """Kamal's removal by image title label, then by name.
+
+    The name covers proxy images without that label (a ``proxy.run`` registry/repository or a
+    boot_config ``--repository`` image built by the user), whose stopped container would otherwise
+    block the next ``docker run --name kamal-proxy``.
+    """
+    by_name = docker("container", "rm", PROXY_CONTAINER, Raw(">/dev/null 2>&1"))
+    return combine(remove_container(), subshell(any_of(by_name, cmd("true"))))
+
+
+def remember_image() -> Command:
+    """``image=<the proxy container's image>`` (empty when there is none), for the image removal."""
+    inspect = docker("inspect", PROXY_CONTAINER, "--format", "{{.Config.Image}}", Raw("2>/dev/null"))
+    return cmd(Raw("image=$("), inspect, Raw("|| true)"))
+
+
+def remove_image_by_label_and_remembered() -> Command:
+    """Kamal's removal by image title label, then the remembered image (errors ignored: it may be in use)."""
+    by_name = cmd(Raw('[ -z "$image" ] || docker image rm "$image" >/dev/null 2>&1'))
+    return combine(remove_image(), subshell(any_of(by_name, cmd("true"))))

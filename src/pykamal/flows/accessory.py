@@ -144,15 +144,14 @@ async def prepare(run: Run, accessory: Accessory, hosts: Sequence[str]) -> None:
 
     A custom ``network`` is created as well when missing (Kamal leaves that to the user).
     """
-    from pykamal.commands import accessory_more
     from pykamal.commands import docker as docker_commands
     from pykamal.remote.result import CommandFailed
 
     login = login_command(run.config, accessory.registry)
     networks = [docker_commands.create_network()]
-    custom = accessory_more.custom_network(accessory)
+    custom = commands.custom_network(accessory)
     if custom is not None:
-        networks.append(accessory_more.create_network(custom))
+        networks.append(docker_commands.create_network(custom))
 
     async def one(host: str) -> None:
         if login is not None:
@@ -505,12 +504,13 @@ def follow_logs_argv(
     timestamps: bool = True,
 ) -> tuple[str, list[str]]:
     """``(host, argv)`` of the local ``ssh -t`` following the logs on the first selected host."""
-    from pykamal.commands.accessory_more import follow_logs_on_host
     from pykamal.remote.ssh_settings import SshSettings
 
     accessory = find(run.config, name)
     host = _first_host(run, accessory)
-    remote = follow_logs_on_host(accessory, timestamps=timestamps, grep=grep, grep_options=grep_options)
+    remote = commands.follow_logs_on_host(
+        accessory, timestamps=timestamps, grep=grep, grep_options=grep_options
+    )
     return host, SshSettings.from_config(run.config).interactive_argv(host, remote.shell())
 
 
@@ -531,8 +531,6 @@ async def remove_container(run: Run, name: str) -> None:
 
 async def remove_image(run: Run, name: str) -> None:
     """Remove the image, and older untagged images of its repository that reboots left behind."""
-    from pykamal.commands.accessory_more import remove_untagged_images
-
     accessories = resolve(run.config, name)
     async with locked(run):
         for accessory in accessories:
@@ -540,22 +538,20 @@ async def remove_image(run: Run, name: str) -> None:
             async def one(host: str, accessory: Accessory = accessory) -> None:
                 await _audit(run, host, f"Removed {accessory.name} accessory image")
                 await run.executor.run(host, commands.remove_image(accessory))
-                await run.executor.run(host, remove_untagged_images(accessory))
+                await run.executor.run(host, commands.remove_untagged_images(accessory))
 
             await _on_hosts(hosts_for(run, accessory), one)
 
 
 async def remove_service_directory(run: Run, name: str) -> None:
     """Remove ``~/<service>`` (uploaded files, relative directories) and the accessory's env file."""
-    from pykamal.commands.accessory_more import remove_env_file
-
     accessories = resolve(run.config, name)
     async with locked(run):
         for accessory in accessories:
 
             async def one(host: str, accessory: Accessory = accessory) -> None:
                 await run.executor.run(host, commands.remove_service_directory(accessory))
-                await run.executor.run(host, remove_env_file(run.config, accessory))
+                await run.executor.run(host, commands.remove_env_file(run.config, accessory))
 
             await _on_hosts(hosts_for(run, accessory), one)
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app, app_more, app_proxy, proxy_more
+from pykamal.commands import app, app_more, app_proxy, proxy
 from pykamal.commands.args import make_directory
 from pykamal.commands.base import Command, combine
 from pykamal.remote.executor import run_on
@@ -74,6 +74,6 @@ async def prepare(run: Run, config: Config, hosts: Sequence[str], states: dict[s
                     await run.executor.upload(host, config.secret(secret).value, path, mode=TLS_MODE)
                     paths.append(path)
         if paths:
-            await run.executor.run(host, proxy_more.hand_to_proxy(*paths))
+            await run.executor.run(host, proxy.hand_to_proxy(*paths))
 
     await run_on(hosts, one)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app_more, proxy, proxy_more
+from pykamal.commands import app_more, proxy
 from pykamal.commands.base import Command, combine
 from pykamal.errors import RemoteError
 from pykamal.flows.common import audit, confirm, locked, print_by_host
@@ -29,7 +29,7 @@ def probe_steps(run: Run, host: str) -> tuple[list[Command], list[Command]]:
     if host not in run.config.proxy_hosts:
         return [app_more.ensure_network()], []
     prepare = [app_more.ensure_network(), proxy.ensure_apps_config_directory()]
-    return prepare, [app_more.emit(PROXY_KEY, proxy_more.state())]
+    return prepare, [app_more.emit(PROXY_KEY, proxy.state())]
 
 
 async def ensure_running(run: Run, states: dict[str, dict[str, list[str]]]) -> None:
@@ -40,7 +40,7 @@ async def ensure_running(run: Run, states: dict[str, dict[str, list[str]]]) -> N
     hosts = [h for h in run.selection.proxy_hosts if h in states]
 
     async def one(host: str) -> None:
-        version, running = proxy_more.parse_state(states[host].get(PROXY_KEY, []))
+        version, running = proxy.parse_state(states[host].get(PROXY_KEY, []))
         if version and version[:1] == "v" and proxy.is_older_version(version):
             raise RemoteError(
                 f"kamal-proxy version {version} is too old on {host}, run `pykamal proxy reboot` "
@@ -89,7 +89,7 @@ async def reboot_host(run: Run, host: str) -> None:
         audit(run).record("Rebooted proxy"),
         login(run),
         app_more.ignore_failure(proxy.stop()),
-        proxy_more.remove_container(),
+        proxy.remove_container_by_label_and_name(),
         proxy.ensure_apps_config_directory(),
         proxy.run(run.config, host),
     )
@@ -153,13 +153,13 @@ async def remove(run: Run, *, force: bool = False) -> None:
 
         async def one(host: str) -> None:
             command = combine(
-                proxy_more.remember_image(),
+                proxy.remember_image(),
                 record.record("Stopped proxy"),
                 app_more.ignore_failure(proxy.stop()),
                 record.record("Removed proxy container"),
-                proxy_more.remove_container(),
+                proxy.remove_container_by_label_and_name(),
                 record.record("Removed proxy image"),
-                proxy_more.remove_image(),
+                proxy.remove_image_by_label_and_remembered(),
                 app_more.ignore_failure(proxy.remove_proxy_directory()),
             )
             await run.executor.run(host, command)

@@ -356,7 +356,7 @@ def test_exec_and_logs_output_masks_the_accessory_secrets(project: Path) -> None
 def test_network_and_repository_helpers(project: Path) -> None:
     from dataclasses import replace
 
-    from pykamal.commands.accessory_more import custom_network, repository_of
+    from pykamal.commands.accessory import custom_network, repository_of
 
     db = load(project).accessory("db")
     assert custom_network(db) == "backend"
