@@ -51,10 +51,15 @@ def _verbose(args: list[str]) -> bool:
 def _print_error(exc: BaseException, unexpected: bool = False) -> None:
     import click
 
-    message = str(exc).strip() or exc.__class__.__name__
+    message = _printable(str(exc).strip()) or exc.__class__.__name__
     if unexpected:
         message = f"unexpected {exc.__class__.__name__}: {message} (run with -v for details)"
-    first, *rest = message.splitlines() or [message]
+    first, *rest = message.split("\n")
     click.secho(f"  ERROR {first}", fg="red", err=True)
     for line in rest:
         click.secho(f"  {line}", fg="red", err=True)
+
+
+def _printable(text: str) -> str:
+    """Control characters from user input (a key, a host name) escaped; only newlines break lines."""
+    return "".join(ch if ch == "\n" or ch.isprintable() else repr(ch)[1:-1] for ch in text)

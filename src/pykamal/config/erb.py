@@ -16,6 +16,7 @@ rendering something different from what Kamal would.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -421,7 +422,9 @@ def _value(expr: Any, env: Mapping[str, str], filename: str, line: int) -> Any:
             return env[expr[1]]
         if expr[2] is not None:
             return expr[2][1]
-        raise ConfigError(f'{filename}:{line}: key not found: "{expr[1]}" (ENV.fetch with no default)')
+        # quoted like Ruby's KeyError (String#inspect): a newline in the key stays on one line
+        key = json.dumps(expr[1], ensure_ascii=False)
+        raise ConfigError(f"{filename}:{line}: key not found: {key} (ENV.fetch with no default)")
     if op == "key?":
         return expr[1] in env
     if op == "or":
