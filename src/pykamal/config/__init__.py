@@ -11,5 +11,14 @@ if TYPE_CHECKING:
 def load_config(path: str, destination: str | None = None, version: str | None = None) -> Config:
     """Load, merge, validate and derive the configuration; raises ConfigError with a one-line message."""
     from pykamal.config.loader import load
+    from pykamal.errors import ConfigError
 
-    return load(path, destination=destination, version=version)
+    try:
+        return load(path, destination=destination, version=version)
+    except ConfigError as error:
+        message = str(error)
+        if message.isprintable():
+            raise
+        # a key or value quoted in the message may hold a newline or another control character
+        printable = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in message)
+        raise ConfigError(printable) from None
