@@ -344,3 +344,41 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.2) -> N
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
 
+
+@dataclass
+class ProcessLists:
+    """Samples the argv of every process, on this machine and on the hosts, while a block runs."""
+
+    sandbox: Sandbox
+    hosts: list[str]
+    samples: list[str] = field(default_factory=list)
+    rounds: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def sample(self) -> None:
+        local = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=False)
+        self.samples.append(local.stdout)
+        for host in self.hosts:
+            self.samples.append(self.sandbox.run_on_host(host, "ps -eo args", timeout=30).stdout)
+        self.rounds += 1
+
+    def __enter__(self) -> ProcessLists:
+        def loop() -> None:
+            while not self._stop.is_set():
+                self.sample()
+                self._stop.wait(0.02)
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=60)
+        self.sample()
+
+    def lines_with(self, text: str) -> list[str]:
+        return [line for sample in self.samples for line in sample.splitlines() if text in line]
+
