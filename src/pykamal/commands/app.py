@@ -4,12 +4,17 @@ Names, labels, filters and paths are Kamal's, so containers started by either to
 managed by the other. ``config.version`` is the version acted on; to act on another version pass a
 ``Config`` with that version (``dataclasses.replace(config, version=v)``) or the ``version=`` argument
 where a command takes one.
+
+The later sections fold several of Kamal's steps into one remote command each: a host's state read in
+one go, a container's boot (env file through stdin, ``docker run``, switch, stop of the old one), the
+switch back after a failed deploy and the end-of-deploy housekeeping.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
 
 from pykamal.commands import app_proxy, env_file
 from pykamal.commands.args import (
@@ -27,21 +32,28 @@ from pykamal.commands.args import (
     xargs,
 )
 from pykamal.commands.base import (
+    MARK,
     Arg,
     Command,
     Quoted,
     Raw,
     Script,
+    Sensitive,
     Subst,
     chain,
     cmd,
     combine,
+    ignore_failure,
     pipe,
     quote,
+    require,
     word,
 )
 from pykamal.commands.ssh import interactive_flag, run_over_ssh
 from pykamal.config.model import Config, Logging, ProxyConfig, Role
+
+if TYPE_CHECKING:
+    from pykamal.commands.auditor import Audit
 
 ACTIVE_STATUSES = ("running", "restarting")
 HEALTH_STATUS_FORMAT = "{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}"
@@ -588,3 +600,215 @@ def remove_proxy_app_directory(config: Config) -> Command:
 
 def create_ssl_directory(config: Config, role: Role) -> Command:
     return make_directory(f"{app_proxy.tls_directory(config)}/{role.name}")
+
+
+# --- a host's containers, images and history in one command -------------------------------------
+
+
+CONTAINER_KEY = "container"
+IMAGE_KEY = "image"
+
+
+def service_containers(config: Config) -> Command:
+    """One line per container of the service (newest first): name, role, state, image."""
+    fmt = f'{MARK} {CONTAINER_KEY} {{{{.Names}}}} {{{{.Label "role"}}}} {{{{.State}}}} {{{{.Image}}}}'
+    return docker(
+        "ps", "--all", "--filter", f"label=service={config.service}",
+        "--filter", f"label=destination={config.destination or ''}", "--format", fmt,
+    )  # fmt: skip
+
+
+def service_images(config: Config) -> Command:
+    """One line per tag of the app's repository: image id and tag."""
+    return docker(
+        "image", "ls", config.repository, "--format", f"{MARK} {IMAGE_KEY} {{{{.ID}}}} {{{{.Tag}}}}"
+    )
+
+
+HISTORY_FORMAT = "{{.Name}} {{.Created}} {{.State.FinishedAt}} {{.State.Running}}"
+
+
+def history(config: Config, role: Role) -> Command:
+    """``/<name> <created> <finished> <running>`` for each of the role's containers (any state)."""
+    return pipe(
+        cmd(list_containers(config, role), "--quiet"),
+        cmd("xargs", "-r", "docker", "inspect", "--format", HISTORY_FORMAT),
+    )
+
+
+# --- booting ---------------------------------------------------------------------------------------
+
+HEALTH_MARK = f"{MARK}-health-log"
+FAILURE_LOG_LINES = 100
+
+
+def stop_by_name(config: Config, role: Role, version: str) -> Command:
+    """``docker stop [-t <drain>] <name>``: Kamal's stop of one version, without the id lookup."""
+    drain = [] if role.running_proxy else ["-t", str(config.drain_timeout)]
+    return docker("stop", *drain, container_name(config, role, version), Raw(">/dev/null"))
+
+
+def status_by_name(config: Config, role: Role, version: str) -> Command:
+    """The container's health status, or its state without a health check (empty when missing)."""
+    name = container_name(config, role, version)
+    return docker("inspect", "--format", HEALTH_STATUS_FORMAT, name, Raw("2>/dev/null"))
+
+
+def write_env_file(path: str, content: str) -> Command:
+    """Write the secret env file from stdin, created with mode 0600 and moved into place."""
+    temp = f"{path}.tmp"
+    return combine(
+        make_directory(str(PurePosixPath(path).parent)),
+        cmd(Raw("(umask 077 &&"), "cat", Raw(">"), temp, Raw(")"), stdin=Sensitive(content)),
+        cmd("chmod", "600", temp),
+        cmd("mv", temp, path),
+    )
+
+
+def readiness(config: Config, role: Role, version: str) -> Command:
+    """Poll a container without the proxy until healthy (or running after ``readiness_delay``).
+
+    Kamal's rules, run on the host in one command: ``healthy`` passes, ``running`` passes after
+    the readiness delay and a second look, anything else is retried until ``deploy_timeout``.
+    """
+    status = status_by_name(config, role, version).shell()
+    delay = int(config.readiness_delay)
+    timeout = int(config.deploy_timeout)
+    script = (
+        f"( deadline=$(( $(date +%s) + {timeout} )); while :; do status=$({status}); "
+        f'if [ "$status" = running ] && [ {delay} -gt 0 ]; then '
+        f'echo "Container is running, waiting for readiness delay of {delay} seconds"; '
+        f"sleep {delay}; status=$({status}); fi; "
+        'case "$status" in running|healthy) echo "Container is healthy!"; exit 0;; esac; '
+        'if [ "$(date +%s)" -ge "$deadline" ]; then '
+        f'echo "container not ready after {timeout} seconds ($status)" >&2; exit 1; fi; '
+        "sleep 1; done )"
+    )
+    return cmd(Raw(script))
+
+
+def switch_to(config: Config, role: Role, host: str, *, started_id: bool = False) -> list[Command]:
+    """Make ``config.version``'s (started) container the live one: proxy switch or readiness poll.
+
+    ``started_id``: ``$cid`` already holds the container's id (the output of ``docker run``).
+    """
+    if not role.running_proxy:
+        return [readiness(config, role, config.version)]
+    message = f"Failed to get endpoint for {role.name} on {host}, did the container boot?"
+    lookup = (
+        []
+        if started_id
+        else [cmd(word(Raw("cid="), Subst(container_id_for_version(config, role, config.version))))]
+    )
+    return [
+        *lookup,
+        cmd(Raw('id=$(printf %.12s "$cid")')),
+        require('[ -n "$id" ]', message),
+        deploy(config, role, "${id}"),
+    ]
+
+
+def boot(
+    config: Config,
+    role: Role,
+    host: str,
+    *,
+    hostname: str,
+    env_content: str,
+    audit: Audit,
+    rename_to: str | None = None,
+    stale_versions: Sequence[str] = (),
+    old_version: str | None = None,
+) -> Command:
+    """Boot ``config.version`` of the role on the host, switch to it and stop the old version.
+
+    In order: rename a clashing container, stop stale containers, write the env file (stdin),
+    ``docker run``, switch (kamal-proxy deploy, or readiness poll), stop the old container.
+    """
+    version = config.version
+    steps: list[Command] = []
+    if rename_to:
+        steps.append(audit.record(f"Renaming container {version} to {rename_to}", role))
+        steps.append(rename_container(config, role, version, rename_to))
+    steps += [ignore_failure(stop_by_name(config, role, stale)) for stale in stale_versions]
+    steps.append(audit.record(f"Booted app version {version}", role))
+    steps.append(write_env_file(config.role_env_file(role), env_content))
+    steps.append(cmd(Raw("cid=$("), run(config, role, host, hostname=hostname), Raw(")")))
+    steps += switch_to(config, role, host, started_id=True)
+    if old_version:
+        steps.append(ignore_failure(stop_by_name(config, role, old_version)))
+    return combine(*steps)
+
+
+def failure_report(config: Config, role: Role) -> Command:
+    """Logs and health log of ``config.version``'s container, then stop it (errors ignored)."""
+    version = config.version
+    return chain(
+        logs(
+            config,
+            role,
+            container_id=container_id_for_version(config, role, version),
+            lines=FAILURE_LOG_LINES,
+        ),
+        cmd("echo", HEALTH_MARK),
+        container_health_log(config, role, version),
+        ignore_failure(cmd(stop(config, role, version), Raw(">/dev/null"))),
+    )
+
+
+def split_failure_report(stdout: str) -> tuple[str, str]:
+    logs, _, health = stdout.partition(HEALTH_MARK)
+    return logs.strip(), health.strip()
+
+
+def switch_back(config: Config, role: Role, host: str, *, failed_version: str, audit: Audit) -> Command:
+    """Restart ``config.version``'s stopped container, make it live again, stop ``failed_version``."""
+    return combine(
+        audit.record(f"Switching back to version {config.version} after a failed deploy", role),
+        docker("start", container_name(config, role)),
+        *switch_to(config, role, host),
+        ignore_failure(stop_by_name(config, role, failed_version)),
+    )
+
+
+# --- after every host booted -----------------------------------------------------------------------
+
+
+def tag_latest(config: Config, audit: Audit) -> list[Command]:
+    return [
+        audit.record(f"Tagging {config.absolute_image} as the latest image"),
+        tag_latest_image(config),
+    ]
+
+
+def clean_up(config: Config, roles: Iterable[Role]) -> list[Command]:
+    """Asset and error page directories of other versions (kept until the deploy succeeded)."""
+    steps = [ignore_failure(clean_up_assets(config, role)) for role in roles if has_assets(config, role)]
+    if config.error_pages_path:
+        steps.append(ignore_failure(clean_up_error_pages(config)))
+    return steps
+
+
+# --- asset bridging --------------------------------------------------------------------------------
+
+
+def prepare_assets(config: Config, role: Role, old_version: str | None) -> Command:
+    """Extract the new image's assets and share them with the old version's volume."""
+    return combine(extract_assets(config, role), sync_asset_volumes(config, role, old_version))
+
+
+# --- removal ---------------------------------------------------------------------------------------
+
+
+def remove_app_directory(config: Config) -> Command:
+    return cmd("rm", "-r", config.apps_directory)
+
+
+def remove_empty_apps_directory() -> Command:
+    """``.kamal/apps`` once no app is left in it (a no-op while other apps remain)."""
+    return cmd("rmdir", ".kamal/apps", Raw("2>/dev/null"))
+
+
+def app_directory_count() -> Command:
+    """How many apps (service directories) the host carries."""
+    return cmd(Raw("ls .kamal/apps 2>/dev/null | wc -l"))

@@ -312,3 +312,46 @@ def pipe(*commands: Command | None) -> Command:
 def subshell(command: Command) -> Command:
     """``( a )``, for grouping inside a chain."""
     return Command((Raw("("), *command.args, Raw(")")), stdin=command.stdin, env=command.env)
+
+
+def ignore_failure(command: Command) -> Command:
+    """``( <command> || true )``: a step whose failure must not stop the rest (Kamal ignores it too)."""
+    return subshell(any_of(command, cmd("true")))
+
+
+def require(condition: str, message: str) -> Command:
+    """``{ <condition> || { echo "<message>" >&2; false; }; }``."""
+    return cmd(Raw("{"), Raw(condition), Raw("|| {"), "echo", Quoted(message), Raw(">&2; false; }; }"))
+
+
+# --- probes: several reads in one remote command, each output line marked and parsed back ----------
+
+MARK = "@pykamal"
+
+
+def emit(key: str, source: Command) -> Command:
+    """``echo @pykamal <key> $(<source>)``: one line of a probe's output (words of the output joined)."""
+    return cmd("echo", MARK, key, Subst(source))
+
+
+def concurrently(*commands: Command) -> Command:
+    """``{ a & b & … & wait; }``: independent reads at once (each ``emit`` line is one atomic write)."""
+    parts: list[Command] = []
+    for command in commands:
+        parts.append(cmd(command, Raw("&")))
+    return cmd(Raw("{"), *parts, Raw("wait; }"))
+
+
+def parse(stdout: str) -> dict[str, list[str]]:
+    """The ``emit`` lines of a command's output: key -> words."""
+    return dict(parse_lines(stdout))
+
+
+def parse_lines(stdout: str) -> list[tuple[str, list[str]]]:
+    """Every ``@pykamal <key> <words…>`` line, in order."""
+    lines = []
+    for line in stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0] == MARK:
+            lines.append((parts[1], parts[2:]))
+    return lines

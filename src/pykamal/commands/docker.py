@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pykamal.commands.args import docker
-from pykamal.commands.base import Command, Quoted, Raw, Script, any_of, cmd, pipe
+from pykamal.commands.base import Command, Quoted, Raw, Script, any_of, cmd, pipe, subshell
 
 NETWORK = "kamal"
 INSTALL_SCRIPT_URL = "https://get.docker.com"
@@ -54,6 +54,16 @@ def install() -> Command:
 def create_network(name: str = NETWORK) -> Command:
     """``docker network create <name>``; a failure saying "already exists" is fine (``network_exists``)."""
     return docker("network", "create", name)
+
+
+def ensure_network() -> Command:
+    """The ``kamal`` network: created unless it exists (a real failure still fails)."""
+    return subshell(
+        any_of(
+            docker("network", "inspect", NETWORK, Raw(">/dev/null 2>&1")),
+            docker("network", "create", NETWORK, Raw(">/dev/null")),
+        )
+    )
 
 
 def network_exists(error_output: str) -> bool:

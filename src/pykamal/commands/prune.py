@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from pykamal.commands.args import docker
 from pykamal.commands.base import Command, Raw, cmd, pipe
 from pykamal.config.model import Config
+
+if TYPE_CHECKING:
+    from pykamal.commands.auditor import Audit
 
 STOPPED_STATUSES = ("created", "exited", "dead")
 _IMAGE_NAME = re.compile(r"^[\w.:/@-]+$", re.ASCII)
@@ -51,3 +55,20 @@ def app_containers(config: Config, retain: int) -> Command:
         cmd("tail", "-n", f"+{retain + 1}"),
         cmd(Raw("while read container_id; do docker rm $container_id; done")),
     )
+
+
+# --- audited steps of ``prune all|containers|images`` ---------------------------------------------
+
+
+def everything(config: Config, audit: Audit, retain: int | None = None) -> list[Command]:
+    """``prune all`` (audited): old stopped containers beyond ``retain``, unused images."""
+    return containers(config, audit, retain) + images(config, audit)
+
+
+def containers(config: Config, audit: Audit, retain: int | None = None) -> list[Command]:
+    keep = config.retain_containers if retain is None else retain
+    return [audit.record("Pruned containers"), app_containers(config, keep)]
+
+
+def images(config: Config, audit: Audit) -> list[Command]:
+    return [audit.record("Pruned images"), dangling_images(config), tagged_images(config)]

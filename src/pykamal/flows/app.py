@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app, app_more
-from pykamal.commands.base import Command, combine
+from pykamal.commands import app
+from pykamal.commands.base import Command, combine, ignore_failure, require
 from pykamal.errors import UsageError
 from pykamal.flows.common import audit, locked, on_roles, print_by_host
 from pykamal.remote.executor import run_on
@@ -38,7 +38,7 @@ async def start(run: Run) -> None:
     async def one(host: str, role: Role) -> None:
         steps = [
             record.record(f"Started app version {config.version}"),
-            app_more.ignore_failure(app.start(config, role)),
+            ignore_failure(app.start(config, role)),
         ]
         if role.running_proxy:
             steps += current_id(config, role, host)
@@ -56,7 +56,7 @@ def current_id(config: Config, role: Role, host: str) -> list[Command]:
     message = f"Failed to get endpoint for {role.name} on {host}, did the container boot?"
     return [
         cmd(word("id=", Subst(app.current_running_container_id(config, role)))),
-        app_more.require('[ -n "$id" ]', message),
+        require('[ -n "$id" ]', message),
     ]
 
 
@@ -70,7 +70,7 @@ async def stop(run: Run) -> None:
         steps = [record.record("Stopped app", role)]
         if role.running_proxy:
             steps.append(
-                app_more.ignore_failure(
+                ignore_failure(
                     combine(
                         cmd(word("id=", Subst(app.current_running_container_id(config, role)))),
                         cmd(Raw('[ -n "$id" ]')),
@@ -78,7 +78,7 @@ async def stop(run: Run) -> None:
                     )
                 )
             )
-        steps.append(app_more.ignore_failure(app.stop(config, role)))
+        steps.append(ignore_failure(app.stop(config, role)))
         await run.executor.run(host, combine(*steps))
 
     async with locked(run):
@@ -139,7 +139,7 @@ async def stale_containers(run: Run, *, stop: bool = False) -> None:
                     print_by_host(
                         run, host, f"Stopping stale container for role {role.name} with version {stale}"
                     )
-                    stops.append(app_more.ignore_failure(app_more.stop_by_name(config, role, stale)))
+                    stops.append(ignore_failure(app.stop_by_name(config, role, stale)))
                 else:
                     print_by_host(
                         run,
@@ -284,10 +284,10 @@ async def remove_app_directories(run: Run) -> None:
     config = run.config
     record = audit(run)
     command = combine(
-        app_more.ignore_failure(app_more.remove_app_directory(config)),
+        ignore_failure(app.remove_app_directory(config)),
         record.record(f"Removed {config.apps_directory}"),
-        app_more.ignore_failure(app.remove_proxy_app_directory(config)),
-        app_more.ignore_failure(app_more.remove_empty_apps_directory()),
+        ignore_failure(app.remove_proxy_app_directory(config)),
+        ignore_failure(app.remove_empty_apps_directory()),
     )
     async with locked(run):
         await run_on(hosts_removing_all_roles(run), lambda host: run.executor.run(host, command))

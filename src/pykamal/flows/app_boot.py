@@ -17,8 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app, app_more, env_file
-from pykamal.commands.base import Command, combine
+from pykamal.commands import app, env_file
+from pykamal.commands.auditor import Audit
+from pykamal.commands.base import Command, combine, concurrently
 from pykamal.errors import RemoteError
 from pykamal.flows.common import audit as make_audit
 from pykamal.flows.common import failure_summary, on_roles, sleep
@@ -75,8 +76,8 @@ def probe_command(
     """One command: ``prepare`` steps, then the service's containers and images (and ``reads``) at once."""
     queries = list(reads)
     if run.selection.roles_on(host):
-        queries += [app_more.service_containers(config), app_more.service_images(config)]
-    return combine(*prepare, app_more.concurrently(*queries))
+        queries += [app.service_containers(config), app.service_images(config)]
+    return combine(*prepare, concurrently(*queries))
 
 
 async def probe(run: Run, config: Config, hosts: Sequence[str]) -> dict[str, HostState]:
@@ -146,7 +147,7 @@ async def boot(
             await wait_at_barrier(host, role, primary_role.name)
 
         _, content = env_file.role_env_file(config, role, host, config.secrets)
-        command = app_more.boot(
+        command = app.boot(
             config,
             role,
             host,
@@ -200,7 +201,7 @@ async def boot(
         await sleep(run, run.config.boot.wait)
 
     async def finish_host(host: str) -> None:
-        steps = app_more.tag_latest(config, audit) + app_more.clean_up(config, run.selection.roles_on(host))
+        steps = app.tag_latest(config, audit) + app.clean_up(config, run.selection.roles_on(host))
         if finish is not None:
             steps += finish(host)
         await run.executor.run(host, combine(*steps))
@@ -210,8 +211,8 @@ async def boot(
 
 async def report_failure(run: Run, config: Config, host: str, role: Role) -> None:
     """Print the failed container's logs and health log, and stop it."""
-    result = await run.executor.run(host, app_more.failure_report(config, role), check=False)
-    logs, health = app_more.split_failure_report(result.stdout)
+    result = await run.executor.run(host, app.failure_report(config, role), check=False)
+    logs, health = app.split_failure_report(result.stdout)
     name = app.container_name(config, role)
     if logs:
         run.output.error(f"Logs of {name} on {host}:")
@@ -224,7 +225,7 @@ async def report_failure(run: Run, config: Config, host: str, role: Role) -> Non
         run.output.error(f"Health log of {name}: {health}")
 
 
-async def switch_back(run: Run, config: Config, booted: list[Booted], audit: app_more.Audit) -> str:
+async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Audit) -> str:
     """Switch every already switched container back to the version it replaced; return a summary."""
     targets = [b for b in booted if b.old_version]
     without = [b for b in booted if not b.old_version]
@@ -239,7 +240,7 @@ async def switch_back(run: Run, config: Config, booted: list[Booted], audit: app
     async def one(key: str) -> None:
         item = by_key[key]
         previous = run.config.with_version(item.old_version or "")
-        command = app_more.switch_back(
+        command = app.switch_back(
             previous, item.role, item.host, failed_version=config.version, audit=audit.for_version(previous)
         )
         await run.executor.run(item.host, command)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app, app_more, app_proxy, proxy
+from pykamal.commands import app, app_proxy, proxy
 from pykamal.commands.args import make_directory
 from pykamal.commands.base import Command, combine
 from pykamal.remote.executor import run_on
@@ -52,7 +52,7 @@ async def prepare(run: Run, config: Config, hosts: Sequence[str], states: dict[s
             steps.append(make_directory(error_pages_version_directory(config)))
         for role in roles:
             if app.has_assets(config, role):
-                steps.append(app_more.prepare_assets(config, role, state.current(role) if state else None))
+                steps.append(app.prepare_assets(config, role, state.current(role) if state else None))
         certified = tls_roles(run, host)
         for role in certified:
             run.output.log("info", f"Writing SSL certificates for {role.name} on {host}")

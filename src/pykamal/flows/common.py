@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
-from pykamal.commands.app_more import Audit
+from pykamal.commands.auditor import Audit
 from pykamal.remote.executor import run_on
 from pykamal.remote.result import FanOutError
 

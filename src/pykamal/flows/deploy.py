@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app_more
+from pykamal.commands import app
+from pykamal.commands import prune as prune_commands
 from pykamal.commands.base import Command, chain, combine
 from pykamal.errors import PykamalError, RemoteError
 from pykamal.flows.common import Runtime, audit, confirm, locked
@@ -93,7 +94,7 @@ async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failur
     app_hosts = set(run.selection.app_hosts)
 
     def finish(host: str) -> list[Command]:
-        return app_more.prune_all(config, record) if prune else []
+        return prune_commands.everything(config, record) if prune else []
 
     await app_boot.boot(
         run, states=states, stop_stale=True, rollback_on_failure=rollback_on_failure, finish=finish
@@ -101,7 +102,7 @@ async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failur
     if prune:
         others = [h for h in run.selection.hosts if h not in app_hosts]
         if others:
-            command = combine(*app_more.prune_all(config, record))
+            command = combine(*prune_commands.everything(config, record))
             await run_on(others, lambda host: run.executor.run(host, command))
 
 
@@ -167,7 +168,7 @@ async def container_history(run: Run) -> dict[tuple[str, str], list[ContainerRun
 
     async def one(host: str) -> dict[str, list[ContainerRun]]:
         roles = run.selection.roles_on(host)
-        command = chain(*(app_more.history(config, role) for role in roles))
+        command = chain(*(app.history(config, role) for role in roles))
         result = await run.executor.run(host, command, check=False)
         return parse_history(result.stdout, [r.name for r in roles], config)
 

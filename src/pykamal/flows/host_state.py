@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app_more
+from pykamal.commands import app
+from pykamal.commands.base import parse_lines
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config, Role
@@ -38,10 +39,10 @@ class HostState:
     @classmethod
     def parse(cls, host: str, stdout: str, config: Config) -> HostState:
         state = cls(host, config=config)
-        for key, words in app_more.parse_lines(stdout):
-            if key == app_more.CONTAINER_KEY and len(words) == 4:
+        for key, words in parse_lines(stdout):
+            if key == app.CONTAINER_KEY and len(words) == 4:
                 state.containers.append(Container(*words))
-            elif key == app_more.IMAGE_KEY and len(words) == 2:
+            elif key == app.IMAGE_KEY and len(words) == 2:
                 state.tags[words[1]] = words[0]
             else:
                 state.values[key] = words

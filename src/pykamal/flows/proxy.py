@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app_more, proxy
-from pykamal.commands.base import Command, combine
+from pykamal.commands import app, docker, proxy
+from pykamal.commands.base import Command, combine, emit, ignore_failure, parse
 from pykamal.errors import RemoteError
 from pykamal.flows.common import audit, confirm, locked, print_by_host
 from pykamal.remote.executor import run_on
@@ -27,9 +27,9 @@ def login(run: Run) -> Command | None:
 def probe_steps(run: Run, host: str) -> tuple[list[Command], list[Command]]:
     """(Kamal's network creation on every host, and the proxy's directory; reading the proxy's state)."""
     if host not in run.config.proxy_hosts:
-        return [app_more.ensure_network()], []
-    prepare = [app_more.ensure_network(), proxy.ensure_apps_config_directory()]
-    return prepare, [app_more.emit(PROXY_KEY, proxy.state())]
+        return [docker.ensure_network()], []
+    prepare = [docker.ensure_network(), proxy.ensure_apps_config_directory()]
+    return prepare, [emit(PROXY_KEY, proxy.state())]
 
 
 async def ensure_running(run: Run, states: dict[str, dict[str, list[str]]]) -> None:
@@ -60,7 +60,7 @@ async def probe(run: Run, hosts: Sequence[str]) -> dict[str, dict[str, list[str]
     async def one(host: str) -> dict[str, list[str]]:
         prepare, reads = probe_steps(run, host)
         result = await run.executor.run(host, combine(*prepare, *reads))
-        return app_more.parse(result.stdout)
+        return parse(result.stdout)
 
     return await run_on(hosts, one)
 
@@ -88,7 +88,7 @@ async def reboot_host(run: Run, host: str) -> None:
     command = combine(
         audit(run).record("Rebooted proxy"),
         login(run),
-        app_more.ignore_failure(proxy.stop()),
+        ignore_failure(proxy.stop()),
         proxy.remove_container_by_label_and_name(),
         proxy.ensure_apps_config_directory(),
         proxy.run(run.config, host),
@@ -111,7 +111,7 @@ async def stop(run: Run) -> None:
         await run_on(
             run.selection.proxy_hosts,
             lambda host: run.executor.run(
-                host, combine(record.record("Stopped proxy"), app_more.ignore_failure(proxy.stop()))
+                host, combine(record.record("Stopped proxy"), ignore_failure(proxy.stop()))
             ),
         )
 
@@ -155,12 +155,12 @@ async def remove(run: Run, *, force: bool = False) -> None:
             command = combine(
                 proxy.remember_image(),
                 record.record("Stopped proxy"),
-                app_more.ignore_failure(proxy.stop()),
+                ignore_failure(proxy.stop()),
                 record.record("Removed proxy container"),
                 proxy.remove_container_by_label_and_name(),
                 record.record("Removed proxy image"),
                 proxy.remove_image_by_label_and_remembered(),
-                app_more.ignore_failure(proxy.remove_proxy_directory()),
+                ignore_failure(proxy.remove_proxy_directory()),
             )
             await run.executor.run(host, command)
 
@@ -170,7 +170,7 @@ async def remove(run: Run, *, force: bool = False) -> None:
 async def removal_allowed(run: Run, force: bool) -> bool:
     """False (with a message) when other apps still use the proxy, unless forced."""
     results = await run_on(
-        run.selection.proxy_hosts, lambda host: run.executor.run(host, app_more.app_directory_count())
+        run.selection.proxy_hosts, lambda host: run.executor.run(host, app.app_directory_count())
     )
     busy = [
         host for host, result in results.items() if result.stdout.strip().isdigit() and int(result.stdout) > 0
@@ -198,7 +198,7 @@ async def boot_config_set(run: Run, files: proxy.BootConfigFiles) -> None:
     await run.pre_connect()
 
     async def one(host: str) -> None:
-        removals = [app_more.ignore_failure(c) for c in files.removals()]
+        removals = [ignore_failure(c) for c in files.removals()]
         await run.executor.run(host, combine(proxy.ensure_proxy_directory(), *removals))
         for path, content in files.uploads():
             await run.executor.upload(host, content, path, mode=0o644)
@@ -217,5 +217,5 @@ async def boot_config_get(run: Run) -> None:
 
 async def boot_config_reset(run: Run) -> None:
     await run.pre_connect()
-    command = combine(*(app_more.ignore_failure(c) for c in proxy.reset_boot_config()))
+    command = combine(*(ignore_failure(c) for c in proxy.reset_boot_config()))
     await run_on(run.selection.proxy_hosts, lambda host: run.executor.run(host, command))

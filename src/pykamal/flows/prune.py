@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app_more
+from pykamal.commands import prune as prune_commands
 from pykamal.commands.base import Command, combine
 from pykamal.errors import UsageError
 from pykamal.flows.common import audit, locked
@@ -26,13 +26,13 @@ async def _on_hosts(run: Run, steps: list[Command]) -> None:
 
 
 async def prune_all(run: Run) -> None:
-    await _on_hosts(run, app_more.prune_all(run.config, audit(run)))
+    await _on_hosts(run, prune_commands.everything(run.config, audit(run)))
 
 
 async def containers(run: Run, retain: int | None = None) -> None:
     check_retain(retain)
-    await _on_hosts(run, app_more.prune_containers(run.config, audit(run), retain))
+    await _on_hosts(run, prune_commands.containers(run.config, audit(run), retain))
 
 
 async def images(run: Run) -> None:
-    await _on_hosts(run, app_more.prune_images(run.config, audit(run)))
+    await _on_hosts(run, prune_commands.images(run.config, audit(run)))
