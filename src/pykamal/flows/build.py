@@ -350,24 +350,33 @@ async def forward_registry_to_remote_builder(run: Run, kind: str) -> AsyncIterat
 
 
 async def pull(run: Run) -> None:
-    """Pull the image on the selected app hosts. Runs no command on this machine."""
+    """Pull the image on the selected app hosts. Runs no command on this machine.
+
+    One remote command per host logs in, pulls and checks the label. Where there are several
+    hosts it first reads the host's registry mirror: a host with one stops there, and pulls once
+    one host per mirror has seeded it.
+    """
     config = run.config
     hosts = run.selection.app_hosts
     if not hosts:
         return
     await run.pre_connect()
-    if not config.registry.is_local:
-        await registry.login_remote(run, hosts)
+    login = registry.login_command(config)
     async with forward_registry_to_hosts(run, hosts):
-        seeds = await mirror_hosts(run, hosts)
-        if seeds:
-            noun = "mirror" if len(seeds) == 1 else "mirrors"
-            run.output.say(f"Pulling image on {', '.join(seeds)} to seed the {noun}...")
-            await pull_on_hosts(run, seeds)
-            run.output.say("Pulling image on remaining hosts...")
-            await pull_on_hosts(run, [h for h in hosts if h not in seeds])
-        else:
-            await pull_on_hosts(run, hosts)
+        mirrors = await pull_on_hosts(run, hosts, login=login, check_mirror=len(hosts) > 1)
+        if mirrors:
+            seeds: dict[str, str] = {}
+            for host in hosts:
+                if host in mirrors:
+                    seeds.setdefault(mirrors[host], host)
+            first = list(seeds.values())
+            noun = "mirror" if len(first) == 1 else "mirrors"
+            run.output.say(f"Pulling image on {', '.join(first)} to seed the {noun}...")
+            await pull_on_hosts(run, first)
+            rest = [h for h in hosts if h in mirrors and h not in first]
+            if rest:
+                run.output.say("Pulling image on remaining hosts...")
+                await pull_on_hosts(run, rest)
 
 
 @asynccontextmanager
@@ -382,65 +391,50 @@ async def forward_registry_to_hosts(run: Run, hosts: Iterable[str]) -> AsyncIter
         yield
 
 
-async def mirror_hosts(run: Run, hosts: tuple[str, ...]) -> list[str]:
-    """One host per distinct registry mirror (first host wins), when there is more than one host."""
-    if len(hosts) < 2:
-        return []
-
-    async def first_mirror(host: str) -> str | None:
-        result = await run.executor.run(host, commands.first_mirror(), check=False)
-        if result.ok:
-            return result.stdout.strip() or None
-        if commands.no_mirror(result.stderr + result.stdout):
-            return None
-        detail = _last_line(result)
-        if "nil pointer" in detail or "Cannot connect to the Docker daemon" in detail:
-            # `docker info --format` prints only a template error when the daemon does not answer
-            detail = "cannot connect to the Docker daemon (is it running?)"
-        raise HostError(host, f"could not read the registry mirrors: {detail}")
-
-    mirrors = await run_on(hosts, first_mirror)
-    seeds: dict[str, str] = {}
-    for host in hosts:
-        mirror = mirrors.get(host)
-        if mirror:
-            seeds.setdefault(mirror, host)
-    return list(seeds.values())
-
-
-async def pull_on_hosts(run: Run, hosts: Iterable[str]) -> None:
+async def pull_on_hosts(
+    run: Run, hosts: Iterable[str], *, login: Command | None = None, check_mirror: bool = False
+) -> dict[str, str]:
+    """Pull on ``hosts`` in parallel; returns the hosts that stopped at their registry mirror."""
     from pykamal.remote.identity import performer
 
     config = run.config
     record = auditor.record(
         config, f"Pulled image with version {config.version}", performer=performer(), at=datetime.now(UTC)
     )
+    command = commands.pull_on_host(config, audit=record, login=login, check_mirror=check_mirror)
 
-    async def one(host: str) -> None:
-        await run.executor.run(host, record, log_level="debug")
-        await run.executor.run(host, commands.clean(config), check=False)
-        try:
-            await run.executor.run(host, commands.pull(config))
-        except CommandFailed as exc:
-            reason = pull_failure(run, exc.result)
-            raise HostError(host, reason, f"{reason} (on {host})") from None
-        try:
-            await run.executor.run(host, commands.validate_image(config))
-        except CommandFailed:
-            reason = (
-                f"Image {config.absolute_image} is missing the 'service' label "
-                f"(service={config.service}): refusing an image not built for this service"
-            )
-            raise HostError(host, reason, f"{reason} (on {host})") from None
+    async def one(host: str) -> str | None:
+        result = await run.executor.run(host, command, check=False)
+        if not result.ok:
+            reason = run.output.redactor(pull_failure(run, result))
+            raise HostError(host, reason, f"{reason} (on {host})")
+        return commands.stopped_at_mirror(result.stdout)
 
-    await run_on(hosts, one)
+    found = await run_on(hosts, one)
+    return {host: mirror for host, mirror in found.items() if mirror}
 
 
 def pull_failure(run: Run, result: Result) -> str:
+    """Why ``pull_on_host`` failed on a host (without the host name), from the step's exit status."""
     config = run.config
-    text = (result.stderr + "\n" + result.stdout).lower()
     name = registry.registry_name(config.registry)
     detail = _last_line(result)
+    status = result.exit_status
+    if status == commands.LOGIN_FAILED:
+        return registry.login_failure(config.registry, result)
+    if status == commands.MIRROR_UNREADABLE:
+        if "nil pointer" in detail or "Cannot connect to the Docker daemon" in detail:
+            # `docker info --format` prints only a template error when the daemon does not answer
+            detail = "cannot connect to the Docker daemon (is it running?)"
+        return f"could not read the registry mirrors: {detail}"
+    if status == commands.LABEL_MISSING:
+        return (
+            f"Image {config.absolute_image} is missing the 'service' label (service={config.service}, "
+            f"registry {name}): refusing an image not built for this service"
+        )
+    text = (result.stderr + "\n" + result.stdout).lower()
+    if status != commands.PULL_FAILED:
+        return f"pulling {config.absolute_image} from registry {name} failed (exit {status}): {detail}"
     if "manifest unknown" in text or "not found" in text:
         return (
             f"image {config.absolute_image} does not exist in registry {name} "

@@ -1,4 +1,5 @@
-"""build pull: logs in only on the app hosts that pull, password on stdin, nothing local."""
+"""build pull: logs in only on the app hosts that pull, password on stdin, nothing local; one remote
+command per host (two on a host whose registry mirror is seeded by another host first)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from build_flow_helpers import (
     remote_calls,
 )
 
+from pykamal.commands import builder
 from pykamal.errors import PykamalError
 from pykamal.flows import build
 
@@ -37,27 +39,40 @@ def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+IMAGE = "registry.example.test:5000/team/app:abc123"
+
+
+def positions(display: str, *parts: str) -> list[int]:
+    found = [display.find(part) for part in parts]
+    assert -1 not in found, (parts, display)
+    return found
+
+
 def test_pull_logs_in_then_pulls_on_each_app_host_and_runs_nothing_locally(in_project: Path) -> None:
     run, ex, stream = make_run(load(in_project))
     asyncio.run(build.pull(run))
 
     assert local_commands(ex) == []
     for host in ("h1", "h2", "h3"):
-        login = index_of(
-            ex, host, r"^docker login registry\.example\.test:5000 -u \[REDACTED\] --password-stdin$"
+        [call] = [c for c in ex.calls if c.host == host]  # one command per host
+        login, mirror, pull, validate = positions(
+            call.display,
+            "docker login registry.example.test:5000 -u [REDACTED] --password-stdin",
+            "RegistryConfig.Mirrors",
+            f"docker pull {IMAGE}",
+            "docker inspect -f '{{ .Config.Labels.service }}'",
         )
-        pull = index_of(ex, host, r"^docker pull registry\.example\.test:5000/team/app:abc123$")
-        validate = index_of(ex, host, r"docker inspect -f .*Labels\.service")
-        assert login < pull < validate
-        assert ex.calls[login].stdin == CANARY  # the password goes to stdin only
-        assert "--password-stdin" in ex.calls[login].shell and "-p" not in ex.calls[login].shell.split()
+        assert login < mirror < pull < validate
+        assert call.stdin == CANARY  # the password goes to stdin only
+        login_words = call.shell.split("2>&1)")[0].split()
+        assert "-p" not in login_words and "--password" not in login_words
     assert_no_secret_anywhere(ex, stream)
 
 
 def test_pull_never_logs_in_on_accessory_hosts(in_project: Path) -> None:
     run, ex, _ = make_run(load(in_project, ACCESSORY))
     asyncio.run(build.pull(run))
-    assert sorted(set(ex.hosts_for(r"^docker login"))) == ["h1", "h2", "h3"]
+    assert sorted(set(ex.hosts_for(r"docker login"))) == ["h1", "h2", "h3"]
     assert ex.commands("h9") == []
 
 
@@ -77,8 +92,9 @@ def test_local_registry_pull_goes_through_reverse_tunnels_without_any_login(in_p
     assert sorted(c.host for c in forwards) == ["h1", "h2", "h3"]
     assert all(c.ports == (5555, 5555) for c in forwards)
     assert ex.hosts_for(r"docker login") == []
-    assert sorted(ex.hosts_for(r"^docker pull localhost:5555/team/app:abc123$")) == ["h1", "h2", "h3"]
-    first_pull = min(index_of(ex, h, r"^docker pull") for h in ("h1", "h2", "h3"))
+    assert all(c.stdin is None for c in ex.calls if c.kind == "run")
+    assert sorted(ex.hosts_for(r"docker pull localhost:5555/team/app:abc123 ")) == ["h1", "h2", "h3"]
+    first_pull = min(index_of(ex, h, r"docker pull") for h in ("h1", "h2", "h3"))
     assert all(ex.calls.index(c) < first_pull for c in forwards)  # tunnels are up before any pull
     assert local_commands(ex) == []
 
@@ -86,42 +102,42 @@ def test_local_registry_pull_goes_through_reverse_tunnels_without_any_login(in_p
 def test_one_host_per_mirror_pulls_first(in_project: Path) -> None:
     text = BASE.replace("hosts: [h1, h2]", "hosts: [h1, h2, h4]")
     run, ex, stream = make_run(load(in_project, text))
-    ex.respond(r"RegistryConfig\.Mirrors", host="h1", stdout="http://mirror-a\n")
-    ex.respond(r"RegistryConfig\.Mirrors", host="h2", stdout="http://mirror-a\n")
-    ex.respond(r"RegistryConfig\.Mirrors", host="h4", stdout="http://mirror-b\n")
-    ex.respond(
-        r"RegistryConfig\.Mirrors",
-        host="h3",
-        exit_status=1,
-        stderr='template: :1:2: executing "" at <index .RegistryConfig.Mirrors 0>: '
-        "error calling index: reflect: slice index out of range",
-    )
+    # what the script prints on a host with a mirror (it stops there); h3 has none and pulls at once
+    ex.respond(r"RegistryConfig\.Mirrors", host="h1", stdout="@pykamal mirror http://mirror-a\n")
+    ex.respond(r"RegistryConfig\.Mirrors", host="h2", stdout="@pykamal mirror http://mirror-a\n")
+    ex.respond(r"RegistryConfig\.Mirrors", host="h4", stdout="@pykamal mirror http://mirror-b\n")
     asyncio.run(build.pull(run))
-    seeds = [index_of(ex, h, r"^docker pull") for h in ("h1", "h4")]
-    rest = [index_of(ex, h, r"^docker pull") for h in ("h2", "h3")]
-    assert max(seeds) < min(rest)
-    assert "to seed the mirrors" in stream.getvalue()
+    assert {h: len(ex.commands(h)) for h in ("h1", "h2", "h3", "h4")} == {"h1": 2, "h2": 2, "h3": 1, "h4": 2}
+    second = {h: [i for i, c in enumerate(ex.calls) if c.host == h][1] for h in ("h1", "h2", "h4")}
+    assert max(second["h1"], second["h4"]) < second["h2"]  # seeds first, then the rest
+    for host in ("h1", "h2", "h4"):
+        again = ex.commands(host)[1]
+        assert f"docker pull {IMAGE}" in again
+        assert "docker login" not in again and "RegistryConfig" not in again  # logged in already
+    output = stream.getvalue()
+    assert "Pulling image on h1, h4 to seed the mirrors..." in output
+    assert "Pulling image on remaining hosts..." in output
 
 
 def test_no_mirror_query_with_a_single_app_host(in_project: Path) -> None:
     run, ex, _ = make_run(load(in_project), hosts="h1")
     asyncio.run(build.pull(run))
     assert ex.hosts_for(r"RegistryConfig") == []
+    assert len(ex.commands("h1")) == 1
 
 
 def test_pull_of_a_missing_tag_names_image_registry_and_host(in_project: Path) -> None:
     run, ex, _ = make_run(load(in_project))
     ex.respond(
-        r"^docker pull",
+        r"docker pull",
         host="h2",
-        exit_status=1,
-        stderr="Error response from daemon: manifest for registry.example.test:5000/team/app:abc123 "
-        "not found: manifest unknown: manifest unknown",
+        exit_status=builder.PULL_FAILED,
+        stderr=f"Error response from daemon: manifest for {IMAGE} not found: manifest unknown",
     )
     with pytest.raises(PykamalError) as info:
         asyncio.run(build.pull(run))
     message = str(info.value)
-    assert "h2" in message and "registry.example.test:5000/team/app:abc123" in message
+    assert "h2" in message and IMAGE in message
     assert "does not exist in registry registry.example.test:5000" in message
     assert "h1" not in message  # only the failing host is named
 
@@ -129,9 +145,9 @@ def test_pull_of_a_missing_tag_names_image_registry_and_host(in_project: Path) -
 def test_registry_refusing_credentials_names_host_and_registry(in_project: Path) -> None:
     run, ex, stream = make_run(load(in_project))
     ex.respond(
-        r"^docker login",
+        r"docker login",
         host="h3",
-        exit_status=1,
+        exit_status=builder.LOGIN_FAILED,
         stderr='Error response from daemon: Get "https://registry.example.test:5000/v2/": unauthorized: '
         "incorrect username or password",
     )
@@ -139,21 +155,45 @@ def test_registry_refusing_credentials_names_host_and_registry(in_project: Path)
         asyncio.run(build.pull(run))
     message = str(info.value)
     assert "registry registry.example.test:5000 refused the credentials" in message
-    assert "h3" in message
-    assert ex.hosts_for(r"^docker pull") == []  # nothing pulled after a failed login
+    assert "h3" in message and "does not exist" not in message
+    assert len(ex.commands("h3")) == 1  # nothing more on that host
     assert_no_secret_anywhere(ex, stream)
 
 
 def test_image_without_the_service_label_is_refused(in_project: Path) -> None:
     run, ex, _ = make_run(load(in_project), hosts="h1")
-    ex.respond(r"docker inspect -f", exit_status=1, stdout="Image ... is missing the 'service' label\n")
-    with pytest.raises(PykamalError, match="missing the 'service' label"):
+    ex.respond(
+        r"docker inspect -f",
+        exit_status=builder.LABEL_MISSING,
+        stdout="Image ... is missing the 'service' label\n",
+    )
+    with pytest.raises(PykamalError) as info:
         asyncio.run(build.pull(run))
+    message = str(info.value)
+    assert f"Image {IMAGE} is missing the 'service' label" in message
+    assert "registry registry.example.test:5000" in message and "(on h1)" in message
+
+
+def test_any_other_failure_names_image_registry_and_host(in_project: Path) -> None:
+    run, ex, _ = make_run(load(in_project), hosts="h1")
+    ex.respond(
+        r"docker pull", exit_status=1, stderr="mkdir: cannot create directory '.kamal': No space left\n"
+    )
+    with pytest.raises(PykamalError) as info:
+        asyncio.run(build.pull(run))
+    message = str(info.value)
+    assert f"pulling {IMAGE} from registry registry.example.test:5000 failed (exit 1)" in message
+    assert "No space left" in message and "(on h1)" in message
 
 
 def test_pull_records_an_audit_line_and_cleans_the_old_copy_first(in_project: Path) -> None:
     run, ex, _ = make_run(load(in_project), hosts="h1")
     asyncio.run(build.pull(run))
-    audit = index_of(ex, "h1", r"Pulled image with version abc123.*>> \.kamal/app-audit\.log")
-    clean = index_of(ex, "h1", r"^docker image rm --force registry\.example\.test:5000/team/app:abc123$")
-    assert audit < clean < index_of(ex, "h1", r"^docker pull")
+    [command] = ex.commands("h1")
+    audit, clean, pull = positions(
+        command,
+        'Pulled image with version abc123" >> .kamal/app-audit.log',
+        f"docker image rm --force {IMAGE}",
+        f"docker pull {IMAGE}",
+    )
+    assert audit < clean < pull

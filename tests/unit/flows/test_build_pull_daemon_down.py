@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from build_flow_helpers import load, make_run
 
+from pykamal.commands import builder
 from pykamal.errors import PykamalError
 from pykamal.flows import build
 
@@ -20,7 +21,7 @@ def test_mirror_query_on_a_host_without_a_running_daemon_names_host_and_daemon(
     ex.respond(
         r"RegistryConfig\.Mirrors",
         host="h2",
-        exit_status=1,
+        exit_status=builder.MIRROR_UNREADABLE,  # the pull script's status when the mirror read fails
         stderr='template: :1:23: executing "" at <.RegistryConfig.Mirrors>: reflect: '
         "indirection through nil pointer to embedded struct field Info",
     )
