@@ -23,18 +23,9 @@ def accessory() -> None:
 
 def _run(subcommand: str, flow: Callable[[Run], Awaitable[None]]) -> None:
     """Run one accessory flow over SSH with this invocation's options, closing connections at the end."""
-    from pykamal.flows.context import make_run
-    from pykamal.remote.runtime import run_async
+    from pykamal.flows.plan import execute
 
-    run = make_run(get_globals(), "accessory", subcommand)
-
-    async def main() -> None:
-        try:
-            await flow(run)
-        finally:
-            await run.executor.close()
-
-    run_async(main)
+    execute("accessory", subcommand, flow)
 
 
 def _confirmed(question: str, yes: bool) -> bool:

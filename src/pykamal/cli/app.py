@@ -147,10 +147,11 @@ def logs(
 
     timestamps = not skip_timestamps
     if follow:
+        from pykamal.flows.plan import follow_logs
 
-        async def follow_argv(run):  # type: ignore[no-untyped-def]
-            await run.pre_connect()
-            argv = flow.follow_logs_argv(
+        follow_logs(
+            "app",
+            lambda run: flow.follow_logs_argv(
                 run,
                 since=since,
                 lines=lines,
@@ -158,12 +159,8 @@ def logs(
                 grep_options=grep_options,
                 timestamps=timestamps,
                 container_id=container_id,
-            )
-            run.output.log("info", f"Following logs on {run.selection.primary_host}...")
-            return argv
-
-        argv = _execute("logs", follow_argv)
-        os.execvp(argv[0], argv)
+            ),
+        )
     _execute(
         "logs",
         lambda run: flow.logs(

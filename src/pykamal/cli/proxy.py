@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
 from pykamal.cli.core import group
@@ -145,22 +143,11 @@ def logs(since: str | None, lines: int | None, grep: str | None, follow: bool, s
     from pykamal.flows import proxy as flow
 
     if follow:
+        from pykamal.flows.plan import follow_logs
 
-        async def follow_argv(run):  # type: ignore[no-untyped-def]
-            from pykamal.commands import proxy as commands
-            from pykamal.commands.base import Script
-            from pykamal.remote.ssh_settings import SshSettings
-
-            await run.pre_connect()
-            host = run.selection.primary_host
-            remote = commands.follow_logs(run.config, host, timestamps=not skip_timestamps, grep=grep)
-            inner = remote.args[-1]
-            assert isinstance(inner, Script)
-            run.output.log("info", f"Following logs on {host}...")
-            return SshSettings.from_config(run.config).interactive_argv(host, inner.command.shell())
-
-        argv = _execute("logs", follow_argv)
-        os.execvp(argv[0], argv)
+        follow_logs(
+            "proxy", lambda run: flow.follow_logs_argv(run, grep=grep, timestamps=not skip_timestamps)
+        )
     _execute(
         "logs",
         lambda run: flow.logs(run, since=since, lines=lines, grep=grep, timestamps=not skip_timestamps),

@@ -450,6 +450,32 @@ def logs(
     )
 
 
+def follow_logs_on_host(
+    config: Config,
+    role: Role,
+    *,
+    container_id: str | None = None,
+    timestamps: bool = True,
+    lines: int | None = None,
+    grep: str | None = None,
+    grep_options: str | None = None,
+) -> Command:
+    """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
+    return pipe(
+        _container_id_source(config, role, container_id),
+        cmd(
+            "xargs",
+            "docker",
+            "logs",
+            "--timestamps" if timestamps else None,
+            ["--tail", str(lines)] if lines else None,
+            "--follow",
+            Raw("2>&1"),
+        ),
+        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    )
+
+
 def follow_logs(
     config: Config,
     role: Role,
@@ -462,18 +488,14 @@ def follow_logs(
     grep_options: str | None = None,
 ) -> Command:
     """``ssh -t`` to ``host`` following the logs."""
-    remote = pipe(
-        _container_id_source(config, role, container_id),
-        cmd(
-            "xargs",
-            "docker",
-            "logs",
-            "--timestamps" if timestamps else None,
-            ["--tail", str(lines)] if lines else None,
-            "--follow",
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    remote = follow_logs_on_host(
+        config,
+        role,
+        container_id=container_id,
+        timestamps=timestamps,
+        lines=lines,
+        grep=grep,
+        grep_options=grep_options,
     )
     return run_over_ssh(config.ssh, host, remote)
 

@@ -196,6 +196,13 @@ def logs(
     )
 
 
+def follow_logs_on_host(
+    *, timestamps: bool = True, grep: str | None = None, grep_options: str | None = None
+) -> Command:
+    """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
+    return follow_container_logs(PROXY_CONTAINER, timestamps=timestamps, grep=grep, grep_options=grep_options)
+
+
 def follow_logs(
     config: Config,
     host: str,
@@ -204,9 +211,7 @@ def follow_logs(
     grep: str | None = None,
     grep_options: str | None = None,
 ) -> Command:
-    remote = follow_container_logs(
-        PROXY_CONTAINER, timestamps=timestamps, grep=grep, grep_options=grep_options
-    )
+    remote = follow_logs_on_host(timestamps=timestamps, grep=grep, grep_options=grep_options)
     return run_over_ssh(config.ssh, host, remote)
 
 

@@ -202,7 +202,6 @@ def follow_logs_argv(
     container_id: str | None,
 ) -> list[str]:
     """The local ``ssh -t`` command following the logs on the primary host (primary role)."""
-    from pykamal.commands.base import Script
     from pykamal.remote.ssh_settings import SshSettings
 
     if lines is None and not since and not grep:
@@ -210,20 +209,16 @@ def follow_logs_argv(
     host = run.selection.primary_host
     roles = run.selection.roles_on(host) or run.config.roles_on(host)
     role = next((r for r in roles if r.name == run.config.primary_role_name), roles[0])
-    remote = app.follow_logs(
+    remote = app.follow_logs_on_host(
         run.config,
         role,
-        host,
         container_id=container_id,
         timestamps=timestamps,
         lines=lines,
         grep=grep,
         grep_options=grep_options,
     )
-    # follow_logs wraps the pipeline in Kamal's ssh line; run that pipeline with pykamal's ssh settings
-    inner = remote.args[-1]
-    assert isinstance(inner, Script)
-    return SshSettings.from_config(run.config).interactive_argv(host, inner.command.shell())
+    return SshSettings.from_config(run.config).interactive_argv(host, remote.shell())
 
 
 def hosts_removing_all_roles(run: Run) -> list[str]:

@@ -45,6 +45,21 @@ def execute(
     return run_async(main)
 
 
+def follow_logs(command: str, argv_for: Callable[[Run], list[str]]) -> None:
+    """``logs --follow``: the pre-connect hook, then this process becomes the local ``ssh -t`` that
+    follows the logs on the primary host (``argv_for`` builds its command line)."""
+    import os
+
+    async def flow(run: Run) -> list[str]:
+        await run.pre_connect()
+        argv = argv_for(run)
+        run.output.log("info", f"Following logs on {run.selection.primary_host}...")
+        return argv
+
+    argv = execute(command, "logs", flow)
+    os.execvp(argv[0], argv)
+
+
 def make(globals_: Globals, command: str, subcommand: str | None, *, plan: bool, **options: object) -> Run:
     from pykamal.flows.context import make_run
 

@@ -145,6 +145,14 @@ async def logs(run: Run, *, since: str | None, lines: int | None, grep: str | No
     await run_on(run.selection.proxy_hosts, one)
 
 
+def follow_logs_argv(run: Run, *, grep: str | None, timestamps: bool) -> list[str]:
+    """The local ``ssh -t`` command following the proxy logs on the primary host."""
+    from pykamal.remote.ssh_settings import SshSettings
+
+    remote = proxy.follow_logs_on_host(timestamps=timestamps, grep=grep)
+    return SshSettings.from_config(run.config).interactive_argv(run.selection.primary_host, remote.shell())
+
+
 async def remove(run: Run, *, force: bool = False) -> None:
     async with locked(run):
         if not await removal_allowed(run, force):

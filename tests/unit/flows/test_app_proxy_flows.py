@@ -168,3 +168,15 @@ def test_prune_keeps_retain_containers_and_checks_it(tmp_path: Path) -> None:
     assert len([c for c in executor.commands() if "Pruned containers" in c]) == 3
     with pytest.raises(UsageError, match="retain must be at least 1"):
         go(prune.containers(run, 0))
+
+
+def test_follow_logs_run_the_host_pipeline_through_a_local_ssh_on_the_primary_host(tmp_path: Path) -> None:
+    run = Project(tmp_path, CONFIG).run()
+    app_argv = app_flow.follow_logs_argv(
+        run, lines=None, since=None, grep="boom", grep_options=None, timestamps=True, container_id=None
+    )
+    assert "root@h1" in app_argv and "-t" in app_argv
+    assert app_argv[-1].endswith('xargs docker logs --timestamps --follow 2>&1 | grep "boom"')
+    proxy_argv = proxy_flow.follow_logs_argv(run, grep=None, timestamps=False)
+    assert "root@h1" in proxy_argv
+    assert proxy_argv[-1] == "docker logs kamal-proxy --tail 10 --follow 2>&1"
