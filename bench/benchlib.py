@@ -70,9 +70,9 @@ class Measured:
     returncode: int
     output: str
     cpu: float
-    peak_rss_mb: float  # larger of the kernel's high-water mark and the sampled process-tree sum
-    max_rss_mb: float  # kernel high-water mark of the largest single process (wait4 ru_maxrss)
-    tree_pss_mb: float  # highest sampled sum of PSS over the process and its descendants
+    peak_rss_mb: float  # kernel high-water RSS of the largest process of the tree (wait4 ru_maxrss)
+    tree_pss_mb: float  # highest sampled PSS sum over the process and its descendants (a cross-check:
+    # samples of parent and child are not atomic, so a fork in between can count shared pages twice)
 
 
 def _children(pid: int) -> list[int]:
@@ -166,8 +166,7 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float =
         returncode=process.returncode,
         output=output,
         cpu=usage.ru_utime + usage.ru_stime,
-        peak_rss_mb=max(max_rss, tree),
-        max_rss_mb=max_rss,
+        peak_rss_mb=max_rss,
         tree_pss_mb=tree,
     )
 

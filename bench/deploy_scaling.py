@@ -16,17 +16,21 @@ Per deploy it records:
   has no health check and ``readiness_delay: 0``, so its readiness check does not wait in either tool;
 * SSH commands per host: lines sshd's ForceCommand wrapper logged on each host during the run
   (every exec channel and every file upload), mean over the hosts and on the first (primary) host;
-* peak memory: the larger of the kernel's high-water RSS of the largest process of the tool
-  (wait4 ``ru_maxrss``, exact) and the highest PSS sum over its process tree sampled every 20 ms
-  (PSS, so a forked child's pages shared with its parent count once);
+* peak memory: the kernel's high-water RSS of the tool's largest process (wait4 ``ru_maxrss`` of
+  the tool and the children it waited for: exact, no sampling); as a cross-check, the highest PSS
+  sum over its process tree sampled every 20 ms (both tools run as one process plus short helpers
+  such as ``git config``);
 * CPU time (user + system) of the tool and its children.
 Medians over ``--repeat`` deploys per (tool, host count) are reported, with pykamal / kamal ratios.
 
     python bench/deploy_scaling.py                      # 1,2,5,10 hosts, 3 deploys each per tool
     python bench/deploy_scaling.py --sizes 1,2 --repeat 1 --json /tmp/deploy.json
 
-Runs on its own sandbox (name ``pykamal-bench``, addresses 127.0.60.x), removed at the end unless
-``--keep``.
+The project, kamal-proxy log reading and interval union come from bench/deploy.py (the 2- and
+5-host comparison); this script adds 1 and 10 hosts, memory and CPU, the reference kamal started as
+its own binary, and JSON for bench/run_all.py. New versions are tags added through the registry API
+(no image push per version). Runs on its own sandbox (name ``pykamal-bench``, addresses 127.0.60.x),
+removed at the end unless ``--keep``.
 """
 
 from __future__ import annotations
@@ -44,10 +48,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from benchlib import ROOT, kamal_available, measure, median, tool_command  # noqa: E402
+from benchlib import ROOT, kamal_available, measure, median, tool_command
+from deploy import make_project, proxy_intervals, union
 
-from pykamal.sandbox.core import Sandbox, SandboxSpec  # noqa: E402
-from pykamal.sandbox.docker import Docker  # noqa: E402
+from pykamal.sandbox.core import Sandbox, SandboxSpec
+from pykamal.sandbox.docker import Docker
 
 EXAMPLE = ROOT / "examples" / "hello"
 SERVICE = "hello"
@@ -74,35 +79,20 @@ class DeployRun:
     commands_mean: float
     commands_primary: int
     peak_rss_mb: float
-    max_rss_mb: float
     tree_pss_mb: float
     cpu: float
 
 
-def deploy_yml(sandbox: Sandbox, hosts: list[str], boot_delay: float) -> str:
-    listed = "".join(f"      - {host}\n" for host in hosts)
-    return (
-        f"service: {SERVICE}\n"
-        f"image: {SERVICE}\n"
-        f"servers:\n  web:\n    hosts:\n{listed}"
-        f"  worker:\n    hosts:\n{listed}    cmd: /app/worker\n"
-        "proxy:\n  app_port: 80\n  healthcheck:\n    path: /up\n    interval: 1\n"
-        f"registry:\n  server: {sandbox.registry}\n  username: sandbox\n"
-        "  password:\n    - KAMAL_REGISTRY_PASSWORD\n"
-        "builder:\n  arch: amd64\n"
-        f"env:\n  clear:\n    APP_BOOT_DELAY: {boot_delay:g}\n"
-        f"ssh:\n  config: {sandbox.ssh_config_path}\n"
-        "drain_timeout: 5\n"
-        "readiness_delay: 0\n"
-    )
-
-
 def write_project(directory: Path, sandbox: Sandbox, hosts: list[str], boot_delay: float) -> Path:
-    (directory / "config").mkdir(parents=True, exist_ok=True)
-    (directory / ".kamal").mkdir(exist_ok=True)
-    (directory / "config" / "deploy.yml").write_text(deploy_yml(sandbox, hosts, boot_delay))
-    (directory / ".kamal" / "secrets").write_text("KAMAL_REGISTRY_PASSWORD=sandbox\n")
-    return directory
+    """bench/deploy.py's project, with the web app becoming healthy ``boot_delay`` s after it starts."""
+    project = make_project(directory, sandbox.registry, hosts, sandbox.ssh_config_path)
+    deploy_yml = project / "config" / "deploy.yml"
+    text = deploy_yml.read_text()
+    anchor = "  clear:\n"
+    if anchor not in text:
+        raise SystemExit(f"bench/deploy.py's config has no env/clear section for APP_BOOT_DELAY:\n{text}")
+    deploy_yml.write_text(text.replace(anchor, f"{anchor}    APP_BOOT_DELAY: {boot_delay:g}\n", 1))
+    return project
 
 
 def push_base_image(sandbox: Sandbox) -> str:
@@ -130,51 +120,6 @@ def tag_in_registry(registry: str, source: str, target: str) -> None:
             raise SystemExit(f"registry refused tag {target}: HTTP {response.status}")
 
 
-def proxy_intervals(
-    sandbox: Sandbox, host: str, since: datetime, until: datetime
-) -> list[tuple[float, float]]:
-    """[Deploying, Deployed] intervals of the web service in kamal-proxy's log, within the window."""
-    result = sandbox.run_on_host(host, "docker logs kamal-proxy 2>&1")
-    opened: dict[str, float] = {}
-    intervals = []
-    for line in result.stdout.splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if entry.get("service") != f"{SERVICE}-web":
-            continue
-        stamp = _parse_time(str(entry.get("time", "")))
-        if stamp is None or not (since.timestamp() <= stamp <= until.timestamp()):
-            continue
-        if entry.get("msg") == "Deploying":
-            opened[host] = stamp
-        elif entry.get("msg") == "Deployed" and host in opened:
-            intervals.append((opened.pop(host), stamp))
-    return intervals
-
-
-def _parse_time(text: str) -> float | None:
-    # e.g. 2026-11-27T20:44:50.572407181Z: keep microseconds for fromisoformat
-    if not text.endswith("Z"):
-        return None
-    head, _, fraction = text[:-1].partition(".")
-    try:
-        return datetime.fromisoformat(f"{head}.{(fraction + '000000')[:6]}+00:00").timestamp()
-    except ValueError:
-        return None
-
-
-def union_length(intervals: list[tuple[float, float]]) -> float:
-    total, end = 0.0, float("-inf")
-    for start, stop in sorted(intervals):
-        if stop <= end:
-            continue
-        total += stop - max(start, end)
-        end = stop
-    return total
-
-
 def for_hosts(hosts: list[str], fn):  # type: ignore[no-untyped-def]
     with ThreadPoolExecutor(max_workers=min(10, len(hosts))) as pool:
         return list(pool.map(fn, hosts))
@@ -189,18 +134,16 @@ def deploy_once(
     env = sandbox.make_ssh_env()
     env.update(extra)
     env.pop("VERSION", None)
-    since = datetime.now(UTC)
+    since = time.time()
     run = measure([*argv, "deploy", "--skip-push", "--version", version], cwd=project, env=env)
-    until = datetime.now(UTC)
     if run.returncode != 0:
         raise SystemExit(f"{tool} deploy of {version} to {len(hosts)} hosts failed:\n{run.output[-4000:]}")
     counts = for_hosts(hosts, lambda host: len(sandbox.command_log(host)))
-    intervals = [
-        i for found in for_hosts(hosts, lambda h: proxy_intervals(sandbox, h, since, until)) for i in found
-    ]
+    found = for_hosts(hosts, lambda host: proxy_intervals(sandbox, host, since))
+    intervals = [interval for per_host in found for interval in per_host]
     if len(intervals) != len(hosts):
         raise SystemExit(f"{tool}: found {len(intervals)} proxy deploys for {len(hosts)} hosts ({version})")
-    health = union_length(intervals)
+    health = union(intervals)
     return DeployRun(
         tool=tool,
         hosts=len(hosts),
@@ -211,7 +154,6 @@ def deploy_once(
         commands_mean=sum(counts) / len(counts),
         commands_primary=counts[0],
         peak_rss_mb=run.peak_rss_mb,
-        max_rss_mb=run.max_rss_mb,
         tree_pss_mb=run.tree_pss_mb,
         cpu=run.cpu,
     )
@@ -223,7 +165,15 @@ def summarize(runs: list[DeployRun], tools: list[str], sizes: list[int]) -> list
         row: dict[str, object] = {"hosts": n}
         for tool in tools:
             mine = [r for r in runs if r.tool == tool and r.hosts == n]
-            for field in ("wall", "health_wait", "outside_health", "commands_mean", "peak_rss_mb", "cpu"):
+            for field in (
+                "wall",
+                "health_wait",
+                "outside_health",
+                "commands_mean",
+                "peak_rss_mb",
+                "tree_pss_mb",
+                "cpu",
+            ):
                 row[f"{tool}_{field}"] = median([float(getattr(r, field)) for r in mine])
             row[f"{tool}_commands_primary"] = median([float(r.commands_primary) for r in mine])
         if "pykamal" in tools and "kamal" in tools:
@@ -233,21 +183,29 @@ def summarize(runs: list[DeployRun], tools: list[str], sizes: list[int]) -> list
     return rows
 
 
+COLUMNS = (
+    ("wall s", "wall", 7, 2),
+    ("health s", "health_wait", 8, 2),
+    ("outside s", "outside_health", 9, 2),
+    ("cmds/host", "commands_mean", 9, 1),
+    ("cmds 1st", "commands_primary", 8, 0),
+    ("peak MB", "peak_rss_mb", 8, 1),
+    ("CPU s", "cpu", 6, 2),
+)
+
+
 def print_table(rows: list[dict[str, object]], tools: list[str]) -> None:
-    header = f"{'hosts':>5} {'tool':8} {'wall s':>7} {'health s':>8} {'outside s':>9} {'cmds/host':>9} {'cmds 1st':>8} {'peak MB':>8} {'CPU s':>6}"
-    print(header)
+    print(f"{'hosts':>5} {'tool':8} " + " ".join(f"{title:>{width}}" for title, _, width, _ in COLUMNS))
     for row in rows:
         for tool in tools:
-            print(
-                f"{row['hosts']:>5} {tool:8} {row[f'{tool}_wall']:7.2f} {row[f'{tool}_health_wait']:8.2f}"
-                f" {row[f'{tool}_outside_health']:9.2f} {row[f'{tool}_commands_mean']:9.1f}"
-                f" {row[f'{tool}_commands_primary']:8.0f} {row[f'{tool}_peak_rss_mb']:8.1f} {row[f'{tool}_cpu']:6.2f}"
-            )
+            cells = [f"{float(row[f'{tool}_{key}']):{width}.{digits}f}" for _, key, width, digits in COLUMNS]  # type: ignore[arg-type]
+            print(f"{row['hosts']:>5} {tool:8} " + " ".join(cells))
         if "ratio_wall" in row:
-            print(
-                f"{'':>5} {'ratio':8} {row['ratio_wall']:7.2f} {'':>8} {row['ratio_outside_health']:9.2f}"
-                f" {row['ratio_commands_mean']:9.2f} {'':>8} {row['ratio_peak_rss_mb']:8.2f} {row['ratio_cpu']:6.2f}"
-            )
+            cells = [
+                f"{float(row[f'ratio_{key}']):{width}.2f}" if f"ratio_{key}" in row else " " * width  # type: ignore[arg-type]
+                for _, key, width, _ in COLUMNS
+            ]
+            print(f"{'':>5} {'ratio':8} " + " ".join(cells))
 
 
 def main(argv: list[str] | None = None) -> int:
