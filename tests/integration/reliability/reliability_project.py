@@ -43,7 +43,9 @@ def push_base_image(sandbox: Sandbox) -> None:
     """The example app, labelled for the service as a build by either tool would be."""
     image = f"{sandbox.registry}/{SERVICE}:{BASE_TAG}"
     docker = Docker()
-    docker.run(["build", "--quiet", "--label", f"service={SERVICE}", "--tag", image, str(EXAMPLE)], timeout=300)
+    docker.run(
+        ["build", "--quiet", "--label", f"service={SERVICE}", "--tag", image, str(EXAMPLE)], timeout=300
+    )
     docker.run(["push", image], timeout=300)
 
 
@@ -53,7 +55,9 @@ def tag_version(sandbox: Sandbox, version: str) -> None:
     request = urllib.request.Request(f"{base}/{BASE_TAG}", headers={"Accept": MANIFEST_TYPES})
     with urllib.request.urlopen(request, timeout=30) as response:
         body, content_type = response.read(), response.headers["Content-Type"]
-    put = urllib.request.Request(f"{base}/{version}", data=body, method="PUT", headers={"Content-Type": content_type})
+    put = urllib.request.Request(
+        f"{base}/{version}", data=body, method="PUT", headers={"Content-Type": content_type}
+    )
     with urllib.request.urlopen(put, timeout=30) as response:
         assert response.status in (200, 201), response.status
 
@@ -99,7 +103,9 @@ class Running:
                 self._reader.join(timeout=5)
                 if any(text in line for line in self.lines):
                     return
-                raise AssertionError(f"pykamal exited ({self.process.returncode}) before {text!r}:\n{self.output}")
+                raise AssertionError(
+                    f"pykamal exited ({self.process.returncode}) before {text!r}:\n{self.output}"
+                )
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {text!r} in pykamal's output after {timeout}s:\n{self.output}")
             time.sleep(0.02)
@@ -143,7 +149,12 @@ class Project:
         return path
 
     def write(
-        self, *, boot_delay: float = 0, env_secret: bool = False, extra: str = "", ssh_config: Path | None = None
+        self,
+        *,
+        boot_delay: float = 0,
+        env_secret: bool = False,
+        extra: str = "",
+        ssh_config: Path | None = None,
     ) -> None:
         web = "".join(f"      - {h}\n" for h in self.web)
         worker = "".join(f"      - {h}\n" for h in self.worker)
@@ -205,7 +216,9 @@ class Project:
         running.start_reading()
         return running
 
-    def deploy(self, version: str, *args: str, check: bool = True, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def deploy(
+        self, version: str, *args: str, check: bool = True, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
         tag_version(self.sandbox, version)
         return self.pykamal("deploy", "--skip-push", "--version", version, *args, check=check, **kwargs)  # type: ignore[arg-type]
 
@@ -222,7 +235,8 @@ class Project:
         """name -> status of the service's containers on the host (running ones unless all_states)."""
         flag = "--all " if all_states else ""
         result = self.sandbox.run_on_host(
-            host, f"docker ps {flag}--filter label=service={SERVICE} --format '{{{{.Names}}}} {{{{.Status}}}}'"
+            host,
+            f"docker ps {flag}--filter label=service={SERVICE} --format '{{{{.Names}}}} {{{{.Status}}}}'",
         )
         assert result.returncode == 0, result.stderr
         return dict(line.split(" ", 1) for line in result.stdout.splitlines() if line.strip())
@@ -381,4 +395,3 @@ class ProcessLists:
 
     def lines_with(self, text: str) -> list[str]:
         return [line for sample in self.samples for line in sample.splitlines() if text in line]
-

@@ -27,7 +27,9 @@ def final_error(stderr: str) -> str:
     return errors[-1]
 
 
-def test_full_disk_on_one_host_is_a_clear_error_and_the_others_stay_on_the_old_version(project: Project) -> None:
+def test_full_disk_on_one_host_is_a_clear_error_and_the_others_stay_on_the_old_version(
+    project: Project,
+) -> None:
     sandbox = project.sandbox
     full = project.web[1]
     project.deploy("disk-1")
@@ -57,7 +59,9 @@ def test_stopped_docker_daemon_on_one_host_is_a_clear_error(project: Project) ->
     down = project.worker[0]
     project.deploy("dockerd-1")
     stopped = sandbox.run_on_host(
-        down, "pkill -x dockerd; for i in $(seq 100); do pgrep -x dockerd >/dev/null || exit 0; sleep 0.1; done; exit 1"
+        down,
+        "pkill -x dockerd; for i in $(seq 100); do pgrep -x dockerd >/dev/null || exit 0; sleep 0.1; done;"
+        " exit 1",
     )
     assert stopped.returncode == 0, stopped.stderr
     try:

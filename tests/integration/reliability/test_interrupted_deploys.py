@@ -52,9 +52,7 @@ def deployed(sandbox, base_image, tmp_path_factory):  # type: ignore[no-untyped-
     return {"project": project, "version": "int-0"}
 
 
-@pytest.mark.parametrize(
-    ("signum", "point"), CASES, ids=[f"{signal_name(s)}-{p[0]}" for s, p in CASES]
-)
+@pytest.mark.parametrize(("signum", "point"), CASES, ids=[f"{signal_name(s)}-{p[0]}" for s, p in CASES])
 def test_interrupted_deploy_leaves_no_lock_and_serves_only_healthy_containers(
     deployed: dict[str, object], signum: int, point: tuple[str, str, float]
 ) -> None:

@@ -79,9 +79,8 @@ def test_canary_secrets_never_leak_during_a_full_deploy(project: Project, tmp_pa
         rest = json.dumps(info)
         for canary in CANARIES:
             assert canary not in rest, (canary, host, container)
-        image = sandbox.run_on_host(
-            host, f"docker image inspect {info['Config']['Image']}; docker history --no-trunc {info['Config']['Image']}"
-        )
+        name = info["Config"]["Image"]
+        image = sandbox.run_on_host(host, f"docker image inspect {name}; docker history --no-trunc {name}")
         assert image.returncode == 0, image.stderr
         for canary in CANARIES:
             assert canary not in image.stdout, (canary, host)

@@ -87,4 +87,3 @@ def note(name: str) -> None:
 
     with contextlib.suppress(InvalidArgument):
         event(name)
-

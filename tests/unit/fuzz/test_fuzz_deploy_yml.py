@@ -51,13 +51,15 @@ def _corpus() -> list[dict[str, Any]]:
 
 CORPUS = _corpus()
 FRAGMENTS = [
-    ":", ": ", "- ", "  ", "\n", "\n  ", "\t", "{", "}", "[", "]", ",", "&anchor ", "*anchor", "<<: *anchor\n",
+    ":", ": ", "- ", "  ", "\n", "\n  ", "\t", "{", "}", "[", "]", ",", "&anchor ", "*anchor",
+    "<<: *anchor\n",
     "!!str ", "!!binary ", "!ruby/object ", "? ", "|\n", ">-\n", "'", '"', "#", "~", "null", "yes", "no",
     "0x1F", "0o17", "1e3", "-.inf", "2001-02-03", "12:30:45", "é", "\u2028", "\ufeff", "\\", "%",
     '<%= ENV["PYKAMAL_FUZZ"] %>', '<%= ENV.fetch("PYKAMAL_FUZZ") %>', '<% if ENV["X"] %>', "<% else %>",
-    "<% end %>", "<%", "%>", "-%>", "<%#", "<%%", "servers:\n", "  web:\n", "    hosts: []\n", "proxy: true\n",
+    "<% end %>", "<%", "%>", "-%>", "<%#", "<%%", "servers:\n", "  web:\n", "    hosts: []\n",
+    "proxy: true\n",
     "service: x\n", "image: \n", "accessories:\n  db: {}\n", "env:\n  secret: [A]\n", "x" * 300,
-]
+]  # fmt: skip
 
 
 def _edit(text: str, op: str, where: float, fragment: str, span: int) -> str:
@@ -107,7 +109,9 @@ values = st.recursive(
     lambda children: st.one_of(
         st.lists(children, max_size=3),
         st.dictionaries(
-            st.one_of(st.text(max_size=8), st.sampled_from(["hosts", "cmd", "env", "proxy", "image", "roles"])),
+            st.one_of(
+                st.text(max_size=8), st.sampled_from(["hosts", "cmd", "env", "proxy", "image", "roles"])
+            ),
             children,
             max_size=3,
         ),

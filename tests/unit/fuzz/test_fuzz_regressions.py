@@ -20,7 +20,7 @@ def test_env_fetch_of_a_key_with_a_newline_is_one_error_line() -> None:
 
 
 def test_control_characters_in_a_key_are_escaped_in_the_error_line() -> None:
-    text = MINIMAL.replace("servers:\n  - 192.168.0.1\n", "servers:\n  \"\\x1e\\e[2J\": 7\n")
+    text = MINIMAL.replace("servers:\n  - 192.168.0.1\n", 'servers:\n  "\\x1e\\e[2J": 7\n')
     with project({"config/deploy.yml": text}):
         outcome = cli(["config", "--version", "v1"])
     outcome.assert_clean("control characters in a role name")
