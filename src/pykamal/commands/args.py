@@ -14,32 +14,11 @@ from typing import Any
 
 from pykamal.commands.base import Arg, Command, Quoted, Raw, Sensitive, cmd, pipe, quote, word
 from pykamal.config.model import Logging
+from pykamal.config.rubyish import present, to_s
 
 # Characters a bare value may use and still be emitted unquoted: word characters, path punctuation,
 # a leading ``~`` and ``$NAME``/``${NAME}`` references (which the host's shell expands, as with Kamal).
 _LOOSE_SAFE = re.compile(r"^[\w@%+=:,./~-]*(\$(\{\w+\}|\w+)[\w@%+=:,./-]*)*$", re.ASCII)
-
-
-def ruby_str(value: Any) -> str:
-    """A config value as Kamal writes it (``true``/``false`` lower case, ``None`` empty)."""
-    if value is None:
-        return ""
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
-
-
-def is_present(value: Any) -> bool:
-    """Ruby's ``present?``: not None/False, not an empty or whitespace-only string, not an empty list."""
-    if value is None or value is False:
-        return False
-    if isinstance(value, str):
-        return value.strip() != ""
-    if isinstance(value, list | tuple | dict | set):
-        return len(value) > 0
-    return True
 
 
 def loose(value: str) -> Arg:
@@ -54,11 +33,11 @@ def argumentize(flag: str, pairs: Iterable[tuple[str, Any]], *, sensitive: bool 
     out: list[Arg] = []
     for key, value in pairs:
         out.append(flag)
-        if is_present(value):
+        if present(value):
             if sensitive:
-                out.append(Sensitive(f"{key}={ruby_str(value)}", redaction=f"{key}=[REDACTED]"))
+                out.append(Sensitive(f"{key}={to_s(value)}", redaction=f"{key}=[REDACTED]"))
             else:
-                out.append(word(f"{key}=", Quoted(ruby_str(value))))
+                out.append(word(f"{key}=", Quoted(to_s(value))))
         elif value is False:
             out.append(f"{key}=false")
         else:
@@ -92,9 +71,9 @@ def optionize(options: Iterable[tuple[str, Any]], *, joined: bool = False) -> li
         if value is True:
             out.append(f"--{key}")
         elif joined:
-            out.append(word(f"--{key}=", Quoted(ruby_str(value))))
+            out.append(word(f"--{key}=", Quoted(to_s(value))))
         else:
-            out += [f"--{key}", Quoted(ruby_str(value))]
+            out += [f"--{key}", Quoted(to_s(value))]
     return out
 
 
@@ -164,7 +143,7 @@ def grep_args(grep: str, grep_options: str | None, *, double: bool = False) -> l
 
 def logging_args(logging: Logging) -> list[Arg]:
     """``--log-driver``/``--log-opt`` flags; ``--log-opt max-size="10m"`` when nothing is configured."""
-    if is_present(logging.driver) or logging.options:
+    if present(logging.driver) or logging.options:
         driver = optionize([("log-driver", logging.driver)]) if logging.driver else []
         return [*driver, *argumentize("--log-opt", logging.options)]
     return argumentize("--log-opt", [("max-size", "10m")])

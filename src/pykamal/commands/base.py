@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pykamal.config.rubyish import escape_shell_value
+
 REDACTED = "[REDACTED]"
 
 
@@ -192,45 +194,11 @@ def _single_quote(value: str) -> str:
 
 _UNSAFE = re.compile(r"[^\w@%+=:,./-]", re.ASCII)
 
-# Kamal escapes a value with Ruby's String#dump (double quotes, C-style escapes), then escapes
-# backticks and every ``$`` that does not start a ``${...}`` reference. Non-ASCII runs stay verbatim,
-# outside the quotes.
-_DUMP_ESCAPES = {
-    '"': '\\"',
-    "\\": "\\\\",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "\f": "\\f",
-    "\v": "\\v",
-    "\b": "\\b",
-    "\a": "\\a",
-    "\x1b": "\\e",
-}
-_DOLLAR_WITHOUT_BRACES = re.compile(r"\$(?!\{[^}]*\})")
-_ASCII_RUNS = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
-
 
 def kamal_escape(value: str) -> str:
-    """A value as Kamal writes it on a command line: ``"..."`` with Kamal's escaping."""
-    if value == "":
-        return '""'
-    return "".join(_escape_ascii(run) if run.isascii() else run for run in _ASCII_RUNS.findall(value))
-
-
-def _escape_ascii(text: str) -> str:
-    out = []
-    for i, ch in enumerate(text):
-        if ch in _DUMP_ESCAPES:
-            out.append(_DUMP_ESCAPES[ch])
-        elif ch == "#" and text[i + 1 : i + 2] in ("{", "$", "@"):
-            out.append("\\#")
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\x{ord(ch):02X}")
-        else:
-            out.append(ch)
-    dumped = "".join(out).replace("`", "\\`")
-    return '"' + _DOLLAR_WITHOUT_BRACES.sub(r"\\$", dumped) + '"'
+    """A value as Kamal writes it on a command line: ``"..."`` with Kamal's escaping
+    (``escape_shell_value``); an empty value stays an argument, ``""``."""
+    return escape_shell_value(value) if value else '""'
 
 
 def _unquote_double(text: str) -> str:

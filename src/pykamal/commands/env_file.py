@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable
 from typing import Protocol
 
-from pykamal.commands.args import argumentize, ruby_str
+from pykamal.commands.args import argumentize
 from pykamal.commands.base import Arg
 from pykamal.config.model import Accessory, Config, Env, Role
+from pykamal.config.rubyish import to_s
 from pykamal.errors import SecretsError
 
 FILE_MODE = "0600"
@@ -88,5 +89,5 @@ def accessory_env_file(config: Config, accessory: Accessory, secrets: SecretLook
 
 def env_values(env: Env, secrets: SecretLookup) -> dict[str, str]:
     """Clear and secret values together (what an accessory's ERB files see as ``ENV``)."""
-    clear = {key: ruby_str(value) for key, value in env.clear}
+    clear = {key: to_s(value) for key, value in env.clear}
     return {**clear, **dict(secret_pairs(env, secrets))}

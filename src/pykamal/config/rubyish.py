@@ -95,7 +95,8 @@ def _ruby_dump(text: str) -> str:
 
 
 def escape_shell_value(value: Any) -> str:
-    """Quote a value the way Kamal does: ASCII runs dumped in double quotes, others verbatim."""
+    """Quote a value the way Kamal does: ASCII runs dumped in double quotes (with backticks and every
+    ``$`` outside a ``${...}`` reference escaped), others verbatim; an empty value gives nothing."""
     parts = []
     for run in _ASCII_RUNS.findall(to_s(value)):
         if run.isascii():
