@@ -323,17 +323,30 @@ async def _boot_one(run: Run, accessory: Accessory, inputs: BootInputs, *, prepa
     await _on_hosts(hosts, one)
 
 
-async def pull_image(run: Run, name: str) -> None:
+async def _on_each(
+    run: Run,
+    name: str,
+    steps: Callable[[Accessory], list[Command]],
+    audit: Callable[[Accessory], str] | None = None,
+) -> None:
+    """Under the lock, on the hosts of each accessory ``name`` stands for: the audit line, then each step."""
     accessories = resolve(run.config, name)
     async with locked(run):
         for accessory in accessories:
-            hosts = hosts_for(run, accessory)
 
             async def one(host: str, accessory: Accessory = accessory) -> None:
-                await _audit(run, host, f"Pull {accessory.name} accessory image")
-                await run.executor.run(host, commands.pull_image(accessory))
+                if audit is not None:
+                    await _audit(run, host, audit(accessory))
+                for command in steps(accessory):
+                    await run.executor.run(host, command)
 
-            await _on_hosts(hosts, one)
+            await _on_hosts(hosts_for(run, accessory), one)
+
+
+async def pull_image(run: Run, name: str) -> None:
+    await _on_each(
+        run, name, lambda a: [commands.pull_image(a)], audit=lambda a: f"Pull {a.name} accessory image"
+    )
 
 
 async def reboot(run: Run, name: str) -> None:
@@ -518,42 +531,29 @@ def follow_logs_argv(
 
 
 async def remove_container(run: Run, name: str) -> None:
-    accessories = resolve(run.config, name)
-    async with locked(run):
-        for accessory in accessories:
-
-            async def one(host: str, accessory: Accessory = accessory) -> None:
-                await _audit(run, host, f"Remove {accessory.name} accessory container")
-                await run.executor.run(host, commands.remove_container(accessory))
-
-            await _on_hosts(hosts_for(run, accessory), one)
+    await _on_each(
+        run,
+        name,
+        lambda a: [commands.remove_container(a)],
+        audit=lambda a: f"Remove {a.name} accessory container",
+    )
 
 
 async def remove_image(run: Run, name: str) -> None:
     """Remove the image, and older untagged images of its repository that reboots left behind."""
-    accessories = resolve(run.config, name)
-    async with locked(run):
-        for accessory in accessories:
-
-            async def one(host: str, accessory: Accessory = accessory) -> None:
-                await _audit(run, host, f"Removed {accessory.name} accessory image")
-                await run.executor.run(host, commands.remove_image(accessory))
-                await run.executor.run(host, commands.remove_untagged_images(accessory))
-
-            await _on_hosts(hosts_for(run, accessory), one)
+    await _on_each(
+        run,
+        name,
+        lambda a: [commands.remove_image(a), commands.remove_untagged_images(a)],
+        audit=lambda a: f"Removed {a.name} accessory image",
+    )
 
 
 async def remove_service_directory(run: Run, name: str) -> None:
     """Remove ``~/<service>`` (uploaded files, relative directories) and the accessory's env file."""
-    accessories = resolve(run.config, name)
-    async with locked(run):
-        for accessory in accessories:
-
-            async def one(host: str, accessory: Accessory = accessory) -> None:
-                await run.executor.run(host, commands.remove_service_directory(accessory))
-                await run.executor.run(host, commands.remove_env_file(run.config, accessory))
-
-            await _on_hosts(hosts_for(run, accessory), one)
+    await _on_each(
+        run, name, lambda a: [commands.remove_service_directory(a), commands.remove_env_file(run.config, a)]
+    )
 
 
 async def remove(run: Run, name: str) -> None:
