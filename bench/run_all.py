@@ -391,6 +391,7 @@ def main() -> int:
         "--out", type=Path, default=DOCS / "benchmarks.md", help="report (default docs/benchmarks.md)"
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument("--from-json", type=Path, help="only render the report from a --json file")
     args = parser.parse_args()
 
     skip = {part for part in args.skip.split(",") if part}
@@ -402,6 +403,11 @@ def main() -> int:
         else:
             print("kamal not installed: measuring pykamal only", file=sys.stderr)
             tools.remove("kamal")
+
+    if args.from_json:
+        results = json.loads(args.from_json.read_text())
+        write_report(results, args.out)
+        return 0
 
     started = time.monotonic()
     results: dict[str, Any] = {
@@ -422,18 +428,23 @@ def main() -> int:
         results["fanout"] = run_fanout(sizes, 2 if args.quick else 3, tools, kamal)
     results["load_after"] = os.getloadavg()[0]
     results["took"] = time.monotonic() - started
-
-    plot = None
-    if "deploy" in results:
-        image = args.out.parent / "benchmarks-deploy.png"
-        if write_plot(results["deploy"], image):
-            plot = os.path.relpath(image, args.out.parent)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(render(results, plot))
-    print(f"wrote {args.out}" + (f" and {args.out.parent / plot}" if plot else ""))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+    write_report(results, args.out)
+    if kamal:
+        shutil.rmtree(Path(kamal[0]).parent, ignore_errors=True)
     return 0
+
+
+def write_report(results: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    plot = None
+    if "deploy" in results:
+        image = out.parent / "benchmarks-deploy.png"
+        if write_plot(results["deploy"], image):
+            plot = os.path.relpath(image, out.parent)
+    out.write_text(render(results, plot))
+    print(f"wrote {out}" + (f" and {out.parent / plot}" if plot else ""))
 
 
 if __name__ == "__main__":
