@@ -52,6 +52,7 @@ def test_canary_secrets_never_leak_during_a_full_deploy(project: Project, tmp_pa
         result = project.pykamal("deploy", "--version", "canary-1", "-v", timeout=600)
     output = result.stdout + result.stderr
     assert "Build and push app image..." in output and "[REDACTED]" in output
+    print(f"process lists sampled: {processes.rounds} rounds of {1 + len(sandbox.hosts)} machines")
     assert processes.rounds >= 5  # the process lists really were sampled during the deploy
     assert any("docker" in line for line in processes.lines_with("canary-1"))
 
