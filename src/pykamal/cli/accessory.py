@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 NAME = click.argument("name", metavar="NAME")
 
 
-@group("accessory", help="Manage accessories (db/redis/search)")
+@group("accessory")
 def accessory() -> None:
     pass
 

@@ -27,7 +27,7 @@ def _execute(subcommand: str, flow, *, plan: bool = False):  # type: ignore[no-u
     return execute("app", subcommand, flow, plan=plan)
 
 
-@group("app", help="Manage application")
+@group("app")
 def app() -> None:
     pass
 

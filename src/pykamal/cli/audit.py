@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from pykamal.flows.context import Run
 
 
-@command("audit", help="Show audit log from servers")
+@command("audit")
 def audit() -> None:
     from pykamal.commands import auditor
     from pykamal.flows.plan import execute

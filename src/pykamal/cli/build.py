@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pykamal.flows.context import Run
 
 
-@group("build", help="Build application image")
+@group("build")
 def build() -> None:
     pass
 

@@ -23,7 +23,7 @@ DOC_SECTIONS = (
 )
 
 
-@command("config", help="Show the combined configuration (secret values redacted).")
+@command("config")
 def config() -> None:
     from pykamal.cli.context import get_globals
     from pykamal.config.summary import summary, to_yaml
@@ -31,7 +31,7 @@ def config() -> None:
     click.echo(to_yaml(summary(get_globals().config())), nl=False)
 
 
-@command("docs", help="Show the configuration documentation (all sections, or one SECTION).")
+@command("docs")
 @click.argument("section", required=False)
 def docs(section: str | None) -> None:
     from pathlib import Path
@@ -48,7 +48,7 @@ def docs(section: str | None) -> None:
     click.echo(path.read_text(encoding="utf-8"), nl=False)
 
 
-@command("init", help="Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites).")
+@command("init")
 def init() -> None:
     from pykamal.config.init import create_stubs
 

@@ -41,6 +41,38 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "version": ("pykamal.cli.main_cmds", "version"),
 }
 
+# One line per top-level command for `pykamal --help`, so listing them imports no command module.
+# Each command uses its entry as its own help (tests/unit/cli/test_help.py checks they agree).
+SUMMARIES: dict[str, str] = {
+    "accessory": "Boot, inspect and remove accessories (databases, caches, other services)",
+    "app": "Work with the app containers: boot, stop, exec, logs, versions",
+    "audit": "Print the recent audit log of every server",
+    "build": "Build, push and pull the app image; manage the builder",
+    "config": "Print the merged configuration (secret values redacted)",
+    "deploy": "Build, push and roll out the app to every server with zero downtime",
+    "details": "Print the proxy, app and accessory containers on every server",
+    "docs": "Print the configuration documentation (all sections, or one SECTION)",
+    "init": "Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites)",
+    "lock": "Take, release or show the deploy lock",
+    "proxy": "Run and manage kamal-proxy on the servers",
+    "prune": "Remove old app containers and images from the servers",
+    "redeploy": "Roll out the app again, without proxy boot or pruning",
+    "registry": "Log in to and out of the image registry, here and on the servers",
+    "remove": "Remove the app, kamal-proxy, accessories and registry logins from the servers",
+    "rollback": "Switch back to VERSION (default: the previous version still on every host)",
+    "sandbox": "Local throwaway servers (sshd + dockerd), a registry and kamal-proxy to deploy to",
+    "secrets": "Fetch, extract and print secrets",
+    "server": "Run commands on the servers; install Docker where it is missing",
+    "setup": "Install Docker where needed, boot accessories, then deploy",
+    "version": "Print the pykamal version",
+}
+
+
+def summary(name: str) -> str:
+    """The help line of the top-level command ``name``."""
+    return SUMMARIES[name]
+
+
 GLOBAL_OPTION_NAMES = (
     "verbose",
     "quiet",
@@ -181,7 +213,9 @@ class RootGroup(KamalGroup):
         return expanded
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        super().format_commands(ctx, formatter)
+        rows = [(name, SUMMARIES.get(name, "")) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
         from pykamal.cli import aliases
         from pykamal.errors import PykamalError
 
@@ -212,12 +246,16 @@ class RootGroup(KamalGroup):
 def command(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], KamalCommand]:
     """Decorator for a standalone top-level command (registered through COMMANDS)."""
     kwargs.setdefault("cls", KamalCommand)
+    if args and args[0] in SUMMARIES:
+        kwargs.setdefault("help", SUMMARIES[args[0]])
     return click.command(*args, **kwargs)
 
 
 def group(*args: Any, **kwargs: Any) -> Callable[[Callable[..., Any]], KamalGroup]:
     """Decorator for a top-level command group (registered through COMMANDS)."""
     kwargs.setdefault("cls", KamalGroup)
+    if args and args[0] in SUMMARIES:
+        kwargs.setdefault("help", SUMMARIES[args[0]])
     return click.group(*args, **kwargs)
 
 

@@ -21,7 +21,7 @@ NO_ROLLBACK = click.option(
 )
 
 
-@command("deploy", help="Deploy app to servers")
+@command("deploy")
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
@@ -40,9 +40,7 @@ def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> No
     )
 
 
-@command(
-    "redeploy", help="Deploy app to servers without bootstrapping servers, starting kamal-proxy and pruning"
-)
+@command("redeploy")
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
@@ -61,7 +59,7 @@ def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> 
     )
 
 
-@command("setup", help="Setup all accessories, push the env, and deploy app to servers")
+@command("setup")
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
@@ -80,7 +78,7 @@ def setup(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> Non
     )
 
 
-@command("rollback", help="Rollback app to VERSION (default: the previous version still on every host)")
+@command("rollback")
 @click.argument("version_arg", metavar="[VERSION]", required=False)
 @NO_ROLLBACK
 def rollback(version_arg: str | None, no_rollback: bool) -> None:
@@ -92,7 +90,7 @@ def rollback(version_arg: str | None, no_rollback: bool) -> None:
     )
 
 
-@command("remove", help="Remove kamal-proxy, app, accessories, and registry session from servers")
+@command("remove")
 @click.option("-y", "--confirmed", is_flag=True, default=False, help="Proceed without confirmation question")
 def remove(confirmed: bool) -> None:
     from pykamal.flows import deploy as flow
@@ -101,7 +99,7 @@ def remove(confirmed: bool) -> None:
     execute("remove", None, lambda run: flow.remove(run, confirmed=confirmed))
 
 
-@command("details", help="Show details about all containers")
+@command("details")
 def details() -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from pykamal.remote.lock import DeployLock
 
 
-@group("lock", help="Manage the deploy lock")
+@group("lock")
 def lock() -> None:
     pass
 

@@ -8,6 +8,6 @@ from pykamal import __version__
 from pykamal.cli.core import command
 
 
-@command("version", help="Show pykamal version.")
+@command("version")
 def version() -> None:
     click.echo(__version__)

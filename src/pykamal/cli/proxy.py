@@ -13,7 +13,7 @@ def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
     return execute("proxy", subcommand, flow)
 
 
-@group("proxy", help="Manage kamal-proxy")
+@group("proxy")
 def proxy() -> None:
     pass
 

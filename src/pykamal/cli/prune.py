@@ -13,7 +13,7 @@ def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
     return execute("prune", subcommand, flow)
 
 
-@group("prune", help="Prune old application images and containers")
+@group("prune")
 def prune() -> None:
     pass
 

@@ -11,7 +11,7 @@ from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
 
 
-@group("registry", help="Login and -out of the image registry")
+@group("registry")
 def registry() -> None:
     pass
 

@@ -29,7 +29,7 @@ def _load(name: str) -> Any:
 
 @click.group("sandbox", context_settings=CONTEXT_SETTINGS)
 def sandbox() -> None:
-    """Local servers to deploy to: containers running sshd and dockerd, with a registry and kamal-proxy.
+    """Local throwaway servers (sshd + dockerd), a registry and kamal-proxy to deploy to.
 
     Images are built offline on first use (Debian rootfs via mmdebstrap, kamal-proxy from source);
     hosts get their own loopback address (127.0.0.11, .12, ...) with ports 22, 80 and 443.

@@ -7,7 +7,7 @@ import click
 from pykamal.cli.core import group
 
 
-@group("secrets", help="Helpers for extracting secrets.")
+@group("secrets")
 def secrets() -> None:
     pass
 

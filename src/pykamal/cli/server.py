@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from pykamal.flows.context import Run
 
 
-@group("server", help="Bootstrap servers with curl and Docker")
+@group("server")
 def server() -> None:
     pass
 
