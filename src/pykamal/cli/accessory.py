@@ -38,7 +38,7 @@ def _confirmed(question: str, yes: bool) -> bool:
     return False
 
 
-@accessory.command("boot", help="Boot new accessory service on host (use NAME=all to boot all accessories)")
+@accessory.command("boot", help="Start a new container for the accessory NAME (or all) on its hosts")
 @NAME
 def boot(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -48,8 +48,7 @@ def boot(name: str) -> None:
 
 @accessory.command(
     "reboot",
-    help="Reboot existing accessory on host (pull image, stop and remove container, start new container; "
-    "use NAME=all to reboot all accessories)",
+    help="Replace the accessory container with a fresh one from a newly pulled image (NAME or all)",
 )
 @NAME
 def reboot(name: str) -> None:
@@ -58,7 +57,7 @@ def reboot(name: str) -> None:
     _run("reboot", lambda run: flows.reboot(run, name))
 
 
-@accessory.command("start", help="Start existing accessory container on host")
+@accessory.command("start", help="Start the stopped accessory container")
 @NAME
 def start(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -66,7 +65,7 @@ def start(name: str) -> None:
     _run("start", lambda run: flows.start(run, name))
 
 
-@accessory.command("stop", help="Stop existing accessory container on host")
+@accessory.command("stop", help="Stop the running accessory container")
 @NAME
 def stop(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -74,7 +73,7 @@ def stop(name: str) -> None:
     _run("stop", lambda run: flows.stop(run, name))
 
 
-@accessory.command("restart", help="Restart existing accessory container on host")
+@accessory.command("restart", help="Stop, then start the accessory container again")
 @NAME
 def restart(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -82,9 +81,7 @@ def restart(name: str) -> None:
     _run("restart", lambda run: flows.restart(run, name))
 
 
-@accessory.command(
-    "details", help="Show details about accessory on host (use NAME=all to show all accessories)"
-)
+@accessory.command("details", help="List the accessory container on each of its hosts (NAME or all)")
 @NAME
 def details(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -94,7 +91,7 @@ def details(name: str) -> None:
 
 @accessory.command(
     "exec",
-    help="Execute a custom command on servers within the accessory container (use --help to show options)",
+    help="Run a command inside the accessory container on its hosts",
     context_settings={"ignore_unknown_options": True},
 )
 @click.option(
@@ -102,13 +99,13 @@ def details(name: str) -> None:
     "--interactive",
     is_flag=True,
     default=False,
-    help="Execute command over ssh for an interactive shell (use for console/bash)",
+    help="Attach a terminal over ssh (for a shell or console)",
 )
 @click.option(
     "--reuse",
     is_flag=True,
     default=False,
-    help="Reuse currently running container instead of starting a new one",
+    help="Run in the container that is already up, not a new one",
 )
 @NAME
 @click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
@@ -134,30 +131,30 @@ def exec_(interactive: bool, reuse: bool, name: str, cmd: tuple[str, ...]) -> No
     os.execvp(argv[0], argv)
 
 
-@accessory.command("logs", help="Show log lines from accessory on host (use --help to show options)")
+@accessory.command("logs", help="Print the accessory container logs")
 @click.option(
     "-s",
     "--since",
     default=None,
-    help="Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)",
+    help="Only entries newer than this time (ISO timestamp, or an age such as 42m)",
 )
-@click.option("-n", "--lines", type=int, default=None, help="Number of log lines to pull from each server")
+@click.option("-n", "--lines", type=int, default=None, help="How many lines to print per host")
 @click.option(
     "-g",
     "--grep",
     default=None,
-    help="Show lines with grep match only (use this to fetch specific requests by id)",
+    help="Only lines matching this grep pattern (e.g. a request id)",
 )
-@click.option("--grep-options", default=None, help="Additional options supplied to grep")
+@click.option("--grep-options", default=None, help="Extra flags passed to grep")
 @click.option(
     "-f",
     "--follow",
     is_flag=True,
     default=False,
-    help="Follow logs on primary server (or specific host set by --hosts)",
+    help="Keep streaming from the primary host (or the one given with --hosts)",
 )
 @click.option(
-    "-T", "--skip-timestamps", is_flag=True, default=False, help="Skip appending timestamps to logging output"
+    "-T", "--skip-timestamps", is_flag=True, default=False, help="Leave out the timestamp of each line"
 )
 @NAME
 def logs(
@@ -203,10 +200,9 @@ def logs(
 
 @accessory.command(
     "remove",
-    help="Remove accessory container, image, data directory and env file from host "
-    "(use NAME=all to remove all accessories)",
+    help="Delete the accessory container, image, data and env file from its hosts (NAME or all)",
 )
-@click.option("-y", "--confirmed", is_flag=True, default=False, help="Proceed without confirmation question")
+@click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
 @NAME
 def remove(confirmed: bool, name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -217,11 +213,9 @@ def remove(confirmed: bool, name: str) -> None:
         _run("remove", lambda run: flows.remove(run, name))
 
 
-@accessory.command(
-    "upgrade", help="Upgrade accessories from Kamal 1.x to 2.0 (restart them in 'kamal' network)"
-)
-@click.option("--rolling", is_flag=True, default=False, help="Upgrade one host at a time")
-@click.option("-y", "--confirmed", is_flag=True, default=False, help="Proceed without confirmation question")
+@accessory.command("upgrade", help="Move accessories set up by Kamal 1.x onto the 'kamal' Docker network")
+@click.option("--rolling", is_flag=True, default=False, help="Do the hosts one after another")
+@click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
 @NAME
 def upgrade(rolling: bool, confirmed: bool, name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -234,7 +228,7 @@ def upgrade(rolling: bool, confirmed: bool, name: str) -> None:
 # --- building blocks (hidden, as in Kamal) ----------------------------------------------------------
 
 
-@accessory.command("upload", hidden=True, help="Upload accessory files to host")
+@accessory.command("upload", hidden=True, help="Copy the accessory's files to its hosts")
 @NAME
 def upload(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -247,7 +241,7 @@ def upload(name: str) -> None:
     _run("upload", flow)
 
 
-@accessory.command("directories", hidden=True, help="Create accessory directories on host")
+@accessory.command("directories", hidden=True, help="Make the accessory's directories on its hosts")
 @NAME
 def directories(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -260,7 +254,7 @@ def directories(name: str) -> None:
     _run("directories", flow)
 
 
-@accessory.command("pull_image", hidden=True, help="Pull accessory image on host")
+@accessory.command("pull_image", hidden=True, help="Download the accessory image on its hosts")
 @NAME
 def pull_image(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -268,7 +262,7 @@ def pull_image(name: str) -> None:
     _run("pull_image", lambda run: flows.pull_image(run, flows.find(run.config, name).name))
 
 
-@accessory.command("remove_container", hidden=True, help="Remove accessory container from host")
+@accessory.command("remove_container", hidden=True, help="Delete the accessory container on its hosts")
 @NAME
 def remove_container(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -276,7 +270,7 @@ def remove_container(name: str) -> None:
     _run("remove_container", lambda run: flows.remove_container(run, flows.find(run.config, name).name))
 
 
-@accessory.command("remove_image", hidden=True, help="Remove accessory image from host")
+@accessory.command("remove_image", hidden=True, help="Delete the accessory image on its hosts")
 @NAME
 def remove_image(name: str) -> None:
     from pykamal.flows import accessory as flows
@@ -287,7 +281,7 @@ def remove_image(name: str) -> None:
 @accessory.command(
     "remove_service_directory",
     hidden=True,
-    help="Remove accessory directory used for uploaded files and data directories from host",
+    help="Delete the accessory's files and data directory on its hosts",
 )
 @NAME
 def remove_service_directory(name: str) -> None:

@@ -9,15 +9,20 @@ import click
 from pykamal.cli.core import group
 
 LOG_OPTIONS = (
-    click.option("-s", "--since", default=None, help="Show lines since timestamp or relative (e.g. 42m)"),
-    click.option("-n", "--lines", type=int, default=None, help="Number of lines to show from each server"),
-    click.option("-g", "--grep", default=None, help="Show lines with grep match only"),
-    click.option("--grep-options", default=None, help="Additional options supplied to grep"),
-    click.option("-f", "--follow", is_flag=True, default=False, help="Follow log on primary server"),
     click.option(
-        "-T", "--skip-timestamps", is_flag=True, default=False, help="Skip timestamps in the output"
+        "-s",
+        "--since",
+        default=None,
+        help="Only entries newer than this time (timestamp, or an age such as 42m)",
     ),
-    click.option("--container-id", default=None, help="Docker container ID to fetch logs"),
+    click.option("-n", "--lines", type=int, default=None, help="How many lines to print per host"),
+    click.option("-g", "--grep", default=None, help="Only lines matching this grep pattern"),
+    click.option("--grep-options", default=None, help="Extra flags passed to grep"),
+    click.option("-f", "--follow", is_flag=True, default=False, help="Keep streaming from the primary host"),
+    click.option(
+        "-T", "--skip-timestamps", is_flag=True, default=False, help="Leave out the timestamp of each line"
+    ),
+    click.option("--container-id", default=None, help="Read the logs of this container id instead"),
 )
 
 
@@ -32,7 +37,7 @@ def app() -> None:
     pass
 
 
-@app.command("boot", help="Boot app on servers (or reboot app if already running)")
+@app.command("boot", help="Start the current version on the servers, replacing any running one")
 @click.option("--plan", is_flag=True, default=False, help="Print every command per host; run nothing remote")
 @click.option("--no-rollback", is_flag=True, default=False, help="On failure, keep hosts that switched")
 def boot(plan: bool, no_rollback: bool) -> None:
@@ -41,21 +46,21 @@ def boot(plan: bool, no_rollback: bool) -> None:
     _execute("boot", lambda run: flow.boot(run, rollback_on_failure=not no_rollback), plan=plan)
 
 
-@app.command("start", help="Start existing app container on servers")
+@app.command("start", help="Start the app container of this version again")
 def start() -> None:
     from pykamal.flows import app as flow
 
     _execute("start", flow.start)
 
 
-@app.command("stop", help="Stop app container on servers")
+@app.command("stop", help="Stop the running app container")
 def stop() -> None:
     from pykamal.flows import app as flow
 
     _execute("stop", flow.stop)
 
 
-@app.command("details", help="Show details about app containers")
+@app.command("details", help="List the app containers on each server")
 def details() -> None:
     from pykamal.flows import app as flow
 
@@ -64,7 +69,7 @@ def details() -> None:
 
 @app.command(
     "exec",
-    help="Execute a custom command on servers within the app container (use --help to show options)",
+    help="Run a command in an app container on the servers",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.option(
@@ -72,18 +77,22 @@ def details() -> None:
     "--interactive",
     is_flag=True,
     default=False,
-    help="Execute command over ssh for an interactive shell",
+    help="Attach a terminal over ssh (for a shell or console)",
 )
 @click.option(
     "--reuse",
     is_flag=True,
     default=False,
-    help="Reuse currently running container instead of starting a new one",
+    help="Run in the container that is already up, not a new one",
 )
 @click.option(
-    "-e", "--env", "env", multiple=True, help="Set environment variables for the command (KEY:VALUE)"
+    "-e",
+    "--env",
+    "env",
+    multiple=True,
+    help="Extra environment variable for the command, as KEY:VALUE (repeatable)",
 )
-@click.option("--detach", is_flag=True, default=False, help="Execute command in a detached container")
+@click.option("--detach", is_flag=True, default=False, help="Start the command in the background and return")
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
 def exec_(interactive: bool, reuse: bool, env: tuple[str, ...], detach: bool, cmd: tuple[str, ...]) -> None:
     from pykamal.errors import UsageError
@@ -104,14 +113,14 @@ def exec_(interactive: bool, reuse: bool, env: tuple[str, ...], detach: bool, cm
         os.execvp(argv[0], argv)
 
 
-@app.command("containers", help="Show app containers on servers")
+@app.command("containers", help="List every app container on the servers")
 def containers() -> None:
     from pykamal.flows import app as flow
 
     _execute("containers", flow.containers)
 
 
-@app.command("stale_containers", help="Detect app stale containers")
+@app.command("stale_containers", help="List app containers left running beside the current one")
 @click.option("-s", "--stop", "stop_", is_flag=True, default=False, help="Stop the stale containers found")
 def stale_containers(stop_: bool) -> None:
     from pykamal.flows import app as flow
@@ -119,7 +128,7 @@ def stale_containers(stop_: bool) -> None:
     _execute("stale_containers", lambda run: flow.stale_containers(run, stop=stop_))
 
 
-@app.command("images", help="Show app images on servers")
+@app.command("images", help="List the app images on the servers")
 def images() -> None:
     from pykamal.flows import app as flow
 
@@ -132,7 +141,7 @@ def _log_options(fn):  # type: ignore[no-untyped-def]
     return fn
 
 
-@app.command("logs", help="Show log lines from app on servers (use --help to show options)")
+@app.command("logs", help="Print the app container logs")
 @_log_options
 def logs(
     since: str | None,
@@ -175,39 +184,37 @@ def logs(
     )
 
 
-@app.command("remove", help="Remove app containers and images from servers")
+@app.command("remove", help="Delete all app containers and images on the servers")
 def remove() -> None:
     from pykamal.flows import app as flow
 
     _execute("remove", flow.remove)
 
 
-@app.command("live", help="Set the app to live mode")
+@app.command("live", help="Let the proxy send requests to the app again")
 def live() -> None:
     from pykamal.flows import app as flow
 
     _execute("live", flow.live)
 
 
-@app.command("maintenance", help="Set the app to maintenance mode")
-@click.option(
-    "--drain-timeout", type=int, default=None, help="How long to allow in-flight requests to complete"
-)
-@click.option("--message", default=None, help="Message to display to clients while stopped")
+@app.command("maintenance", help="Have the proxy answer with a maintenance page")
+@click.option("--drain-timeout", type=int, default=None, help="Seconds to wait for open requests to finish")
+@click.option("--message", default=None, help="Text shown to visitors during maintenance")
 def maintenance(drain_timeout: int | None, message: str | None) -> None:
     from pykamal.flows import app as flow
 
     _execute("maintenance", lambda run: flow.maintenance(run, drain_timeout=drain_timeout, message=message))
 
 
-@app.command("version", help="Show app version currently running on servers")
+@app.command("version", help="Print the version that runs on each server")
 def version_() -> None:
     from pykamal.flows import app as flow
 
     _execute("version", flow.version)
 
 
-@app.command("remove_container", help="Remove app container with given version from servers", hidden=True)
+@app.command("remove_container", help="Delete the app container of one version", hidden=True)
 @click.argument("version_arg", metavar="VERSION")
 def remove_container(version_arg: str) -> None:
     from pykamal.flows import app as flow
@@ -215,21 +222,21 @@ def remove_container(version_arg: str) -> None:
     _execute("remove_container", lambda run: flow.remove_container(run, version_arg))
 
 
-@app.command("remove_containers", help="Remove all app containers from servers", hidden=True)
+@app.command("remove_containers", help="Delete every app container", hidden=True)
 def remove_containers() -> None:
     from pykamal.flows import app as flow
 
     _execute("remove_containers", flow.remove_containers)
 
 
-@app.command("remove_images", help="Remove all app images from servers", hidden=True)
+@app.command("remove_images", help="Delete every app image", hidden=True)
 def remove_images() -> None:
     from pykamal.flows import app as flow
 
     _execute("remove_images", flow.remove_images)
 
 
-@app.command("remove_app_directories", help="Remove the app directories from servers", hidden=True)
+@app.command("remove_app_directories", help="Delete the app's directories on the servers", hidden=True)
 def remove_app_directories() -> None:
     from pykamal.flows import app as flow
 

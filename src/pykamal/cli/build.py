@@ -42,16 +42,16 @@ def _output_option(default: str) -> Callable[[Callable[..., None]], Callable[...
         default=default,
         show_default=True,
         metavar="EXPORT_TYPE",
-        help="Exported type for the build result (any type `docker buildx build --output` accepts).",
+        help="Where the result goes, as for `docker buildx build --output`.",
     )
 
 
 _no_cache_option = click.option(
-    "--no-cache", "no_cache", is_flag=True, default=False, help="Build without using Docker's build cache."
+    "--no-cache", "no_cache", is_flag=True, default=False, help="Ignore cached layers and build every step."
 )
 
 
-@build.command("deliver", help="Build app and push app image to registry then pull image on servers")
+@build.command("deliver", help="Build and push the image, then pull it on the servers")
 @_output_option("registry")
 @_no_cache_option
 def deliver(output: str, no_cache: bool) -> None:
@@ -60,7 +60,7 @@ def deliver(output: str, no_cache: bool) -> None:
     _run("deliver", flows.deliver, output=output, no_cache=no_cache)
 
 
-@build.command("push", help="Build and push app image to registry")
+@build.command("push", help="Build the image and upload it to the registry")
 @_output_option("registry")
 @_no_cache_option
 def push(output: str, no_cache: bool) -> None:
@@ -69,37 +69,35 @@ def push(output: str, no_cache: bool) -> None:
     _run("push", flows.push, output=output, no_cache=no_cache)
 
 
-@build.command("pull", help="Pull app image from registry onto servers")
+@build.command("pull", help="Download the image from the registry on the servers")
 def pull() -> None:
     from pykamal.flows import build as flows
 
     _run("pull", flows.pull)
 
 
-@build.command("create", help="Create a build setup")
+@build.command("create", help="Make the buildx builder")
 def create() -> None:
     from pykamal.flows import build as flows
 
     _run("create", flows.create)
 
 
-@build.command("remove", help="Remove build setup")
+@build.command("remove", help="Delete the buildx builder")
 def remove() -> None:
     from pykamal.flows import build as flows
 
     _run("remove", flows.remove)
 
 
-@build.command("details", help="Show build setup")
+@build.command("details", help="Print the builder configuration")
 def details() -> None:
     from pykamal.flows import build as flows
 
     _run("details", flows.details)
 
 
-@build.command(
-    "dev", help="Build using the working directory, tag it as dirty, and push to local image store."
-)
+@build.command("dev", help="Build from uncommitted files into the local image store, tagged dirty.")
 @_output_option("docker")
 @_no_cache_option
 def dev(output: str, no_cache: bool) -> None:

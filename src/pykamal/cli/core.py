@@ -88,31 +88,31 @@ GLOBAL_OPTION_NAMES = (
 
 def _global_params() -> list[click.Parameter]:
     return [
-        click.Option(["-v", "--verbose"], is_flag=True, default=None, help="Detailed logging."),
-        click.Option(["-q", "--quiet"], is_flag=True, default=None, help="Minimal logging."),
+        click.Option(["-v", "--verbose"], is_flag=True, default=None, help="Print more detail."),
+        click.Option(["-q", "--quiet"], is_flag=True, default=None, help="Print only errors and results."),
         click.Option(
             ["--version"],
             default=None,
             metavar="VERSION",
-            help="Run commands against a specific app version.",
+            help="App version to act on.",
         ),
         click.Option(
             ["-p", "--primary"],
             is_flag=True,
             default=None,
-            help="Run commands only on primary host instead of all.",
+            help="Act on the primary host only.",
         ),
         click.Option(
             ["-h", "--hosts"],
             default=None,
             metavar="HOSTS",
-            help="Run commands on these hosts instead of all (comma separated, * wildcards).",
+            help="Act only on these hosts (comma separated, * wildcards).",
         ),
         click.Option(
             ["-r", "--roles"],
             default=None,
             metavar="ROLES",
-            help="Run commands on these roles instead of all (comma separated, * wildcards).",
+            help="Act only on these roles (comma separated, * wildcards).",
         ),
         click.Option(
             ["-c", "--config-file"],
@@ -124,9 +124,11 @@ def _global_params() -> list[click.Parameter]:
             ["-d", "--destination"],
             default=None,
             metavar="DEST",
-            help="Destination (staging -> deploy.staging.yml).",
+            help="Destination name, adding deploy.NAME.yml to the config.",
         ),
-        click.Option(["-H", "--skip-hooks"], is_flag=True, default=None, help="Don't run hooks."),
+        click.Option(
+            ["-H", "--skip-hooks"], is_flag=True, default=None, help="Do not run the .kamal/hooks scripts."
+        ),
     ]
 
 

@@ -6,9 +6,15 @@ import click
 
 from pykamal.cli.core import command
 
-SKIP_PUSH = click.option("-P", "--skip-push", is_flag=True, default=False, help="Skip image build and push")
+SKIP_PUSH = click.option(
+    "-P",
+    "--skip-push",
+    is_flag=True,
+    default=False,
+    help="Use the image already in the registry; build nothing",
+)
 NO_CACHE = click.option(
-    "--no-cache", is_flag=True, default=False, help="Build without using Docker's build cache"
+    "--no-cache", is_flag=True, default=False, help="Ignore cached layers and build every step"
 )
 PLAN = click.option(
     "--plan", is_flag=True, default=False, help="Print every command per host; run nothing remote"
@@ -91,7 +97,7 @@ def rollback(version_arg: str | None, no_rollback: bool) -> None:
 
 
 @command("remove")
-@click.option("-y", "--confirmed", is_flag=True, default=False, help="Proceed without confirmation question")
+@click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
 def remove(confirmed: bool) -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute

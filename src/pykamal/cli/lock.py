@@ -35,8 +35,8 @@ def _with_lock(
     execute("lock", subcommand, main)
 
 
-@lock.command("acquire", help="Acquire the deploy lock")
-@click.option("-m", "--message", required=True, help="A lock message")
+@lock.command("acquire", help="Take the deploy lock")
+@click.option("-m", "--message", required=True, help="Why the lock is held")
 def acquire(message: str) -> None:
     async def acquire_lock(run: Run, deploy_lock: DeployLock) -> None:
         await deploy_lock.acquire(message)
@@ -45,7 +45,7 @@ def acquire(message: str) -> None:
     _with_lock("acquire", acquire_lock, all_hosts=True)
 
 
-@lock.command("release", help="Release the deploy lock")
+@lock.command("release", help="Give the deploy lock back")
 def release() -> None:
     async def release_lock(run: Run, deploy_lock: DeployLock) -> None:
         if await deploy_lock.release():
@@ -56,7 +56,7 @@ def release() -> None:
     _with_lock("release", release_lock)
 
 
-@lock.command("status", help="Report lock status")
+@lock.command("status", help="Show who holds the deploy lock")
 def status() -> None:
     async def show_status(run: Run, deploy_lock: DeployLock) -> None:
         from datetime import UTC, datetime

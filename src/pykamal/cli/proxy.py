@@ -18,33 +18,31 @@ def proxy() -> None:
     pass
 
 
-@proxy.command("boot", help="Boot proxy on servers")
+@proxy.command("boot", help="Start kamal-proxy on the servers")
 def boot() -> None:
     from pykamal.flows import proxy as flow
 
     _execute("boot", flow.boot)
 
 
-@proxy.command("boot_config", help="Manage kamal-proxy boot configuration (set, get or reset)")
+@proxy.command("boot_config", help="Set, get or reset the options kamal-proxy starts with")
 @click.argument("subcommand", metavar="set|get|reset")
-@click.option("--publish/--no-publish", default=True, help="Publish the proxy ports on the host")
+@click.option("--publish/--no-publish", default=True, help="Expose the proxy ports on the host")
+@click.option("--publish-host-ip", multiple=True, help="Host address the ports listen on (repeatable)")
+@click.option("--http-port", type=int, default=80, show_default=True, help="Host port for HTTP")
+@click.option("--https-port", type=int, default=443, show_default=True, help="Host port for HTTPS")
 @click.option(
-    "--publish-host-ip", multiple=True, help="Host IP address to bind HTTP/HTTPS traffic to (repeatable)"
+    "--log-max-size", default="10m", show_default=True, help="Log size limit of the proxy container"
 )
-@click.option("--http-port", type=int, default=80, show_default=True, help="HTTP port to publish on the host")
-@click.option(
-    "--https-port", type=int, default=443, show_default=True, help="HTTPS port to publish on the host"
-)
-@click.option("--log-max-size", default="10m", show_default=True, help="Max size of proxy logs")
-@click.option("--registry", default=None, help="Registry to use for the proxy image")
-@click.option("--repository", default=None, help="Repository for the proxy image")
-@click.option("--image-version", default=None, help="Version of the proxy to run")
-@click.option("--metrics-port", type=int, default=None, help="Port to report prometheus metrics on")
-@click.option("--debug/--no-debug", default=False, help="Whether to run the proxy in debug mode")
+@click.option("--registry", default=None, help="Registry the proxy image comes from")
+@click.option("--repository", default=None, help="Repository of the proxy image")
+@click.option("--image-version", default=None, help="Proxy image tag")
+@click.option("--metrics-port", type=int, default=None, help="Port for Prometheus metrics")
+@click.option("--debug/--no-debug", default=False, help="Turn on proxy debug logging")
 @click.option(
     "--docker-options",
     multiple=True,
-    help="Docker options for the proxy container (option=value, repeatable)",
+    help="Extra docker run option, as option=value (repeatable)",
 )
 def boot_config(
     subcommand: str,
@@ -89,56 +87,58 @@ def boot_config(
         _execute("boot_config", flow.boot_config_reset)
 
 
-@proxy.command(
-    "reboot", help="Reboot proxy on servers (stop container, remove container, start new container)"
-)
+@proxy.command("reboot", help="Replace the proxy container with a new one")
 @click.option(
     "--rolling",
     is_flag=True,
     default=False,
-    help="Reboot proxy on hosts in sequence, rather than in parallel",
+    help="Do the hosts one after another",
 )
-@click.option("-y", "--confirmed", is_flag=True, default=False, help="Proceed without confirmation question")
+@click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
 def reboot(rolling: bool, confirmed: bool) -> None:
     from pykamal.flows import proxy as flow
 
     _execute("reboot", lambda run: flow.reboot(run, rolling=rolling, confirmed=confirmed))
 
 
-@proxy.command("start", help="Start existing proxy container on servers")
+@proxy.command("start", help="Start the stopped proxy container")
 def start() -> None:
     from pykamal.flows import proxy as flow
 
     _execute("start", flow.start)
 
 
-@proxy.command("stop", help="Stop existing proxy container on servers")
+@proxy.command("stop", help="Stop the running proxy container")
 def stop() -> None:
     from pykamal.flows import proxy as flow
 
     _execute("stop", flow.stop)
 
 
-@proxy.command("restart", help="Restart existing proxy container on servers")
+@proxy.command("restart", help="Stop, then start the proxy container again")
 def restart() -> None:
     from pykamal.flows import proxy as flow
 
     _execute("restart", flow.restart)
 
 
-@proxy.command("details", help="Show details about proxy container from servers")
+@proxy.command("details", help="List the proxy container on each server")
 def details() -> None:
     from pykamal.flows import proxy as flow
 
     _execute("details", flow.details)
 
 
-@proxy.command("logs", help="Show log lines from proxy on servers")
-@click.option("-s", "--since", default=None, help="Show logs since timestamp or relative (e.g. 42m)")
-@click.option("-n", "--lines", type=int, default=None, help="Number of log lines to pull from each server")
-@click.option("-g", "--grep", default=None, help="Show lines with grep match only")
-@click.option("-f", "--follow", is_flag=True, default=False, help="Follow logs on primary server")
-@click.option("-T", "--skip-timestamps", is_flag=True, default=False, help="Skip timestamps in the output")
+@proxy.command("logs", help="Print the proxy container logs")
+@click.option(
+    "-s", "--since", default=None, help="Only entries newer than this time (timestamp, or an age such as 42m)"
+)
+@click.option("-n", "--lines", type=int, default=None, help="How many lines to print per host")
+@click.option("-g", "--grep", default=None, help="Only lines matching this grep pattern")
+@click.option("-f", "--follow", is_flag=True, default=False, help="Keep streaming from the primary host")
+@click.option(
+    "-T", "--skip-timestamps", is_flag=True, default=False, help="Leave out the timestamp of each line"
+)
 def logs(since: str | None, lines: int | None, grep: str | None, follow: bool, skip_timestamps: bool) -> None:
     from pykamal.flows import proxy as flow
 
@@ -154,10 +154,8 @@ def logs(since: str | None, lines: int | None, grep: str | None, follow: bool, s
     )
 
 
-@proxy.command("remove", help="Remove proxy container and image from servers")
-@click.option(
-    "--force", is_flag=True, default=False, help="Force removing proxy when apps are still installed"
-)
+@proxy.command("remove", help="Delete the proxy container and image on the servers")
+@click.option("--force", is_flag=True, default=False, help="Remove the proxy even if apps still use it")
 def remove(force: bool) -> None:
     from pykamal.flows import proxy as flow
 

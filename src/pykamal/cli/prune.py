@@ -18,22 +18,22 @@ def prune() -> None:
     pass
 
 
-@prune.command("all", help="Prune unused images and stopped containers")
+@prune.command("all", help="Delete old app containers and unused images")
 def all_() -> None:
     from pykamal.flows import prune as flow
 
     _execute("all", flow.prune_all)
 
 
-@prune.command("images", help="Prune unused images")
+@prune.command("images", help="Delete app images no container uses")
 def images() -> None:
     from pykamal.flows import prune as flow
 
     _execute("images", flow.images)
 
 
-@prune.command("containers", help="Prune all stopped containers, except the last n (default 5)")
-@click.option("--retain", type=int, default=None, help="Number of containers to retain")
+@prune.command("containers", help="Delete stopped app containers, keeping the newest few (5 by default)")
+@click.option("--retain", type=int, default=None, help="How many stopped containers to keep")
 def containers(retain: int | None) -> None:
     from pykamal.flows import prune as flow
 

@@ -18,10 +18,10 @@ def registry() -> None:
 
 def _skip_options(fn: Callable[..., None]) -> Callable[..., None]:
     fn = click.option(
-        "-R", "--skip-remote", "skip_remote", is_flag=True, default=False, help="Skip remote login."
+        "-R", "--skip-remote", "skip_remote", is_flag=True, default=False, help="Leave the servers alone."
     )(fn)
     return click.option(
-        "-L", "--skip-local", "skip_local", is_flag=True, default=False, help="Skip local login."
+        "-L", "--skip-local", "skip_local", is_flag=True, default=False, help="Leave this machine alone."
     )(fn)
 
 
@@ -42,25 +42,25 @@ def _run(subcommand: str, skip_local: bool, skip_remote: bool) -> None:
     run_async(main)
 
 
-@registry.command("setup", help="Setup local registry or log in to remote registry locally and remotely")
+@registry.command("setup", help="Start the local registry, or log in to the registry here and on the servers")
 @_skip_options
 def setup(skip_local: bool, skip_remote: bool) -> None:
     _run("setup", skip_local, skip_remote)
 
 
-@registry.command("remove", help="Remove local registry or log out of remote registry locally and remotely")
+@registry.command("remove", help="Stop the local registry, or log out here and on the servers")
 @_skip_options
 def remove(skip_local: bool, skip_remote: bool) -> None:
     _run("remove", skip_local, skip_remote)
 
 
-@registry.command("login", help="Log in to remote registry locally and remotely")
+@registry.command("login", help="Log in to the registry here and on the servers")
 @_skip_options
 def login(skip_local: bool, skip_remote: bool) -> None:
     _run("login", skip_local, skip_remote)
 
 
-@registry.command("logout", help="Log out of remote registry locally and remotely")
+@registry.command("logout", help="Log out of the registry here and on the servers")
 @_skip_options
 def logout(skip_local: bool, skip_remote: bool) -> None:
     _run("logout", skip_local, skip_remote)

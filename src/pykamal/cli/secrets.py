@@ -12,12 +12,14 @@ def secrets() -> None:
     pass
 
 
-@secrets.command("fetch", help="Fetch secrets from a vault (prints a JSON object).")
+@secrets.command("fetch", help="Read secrets from a password manager and print them as JSON.")
 @click.argument("names", nargs=-1, metavar="[SECRETS]...")
-@click.option("-a", "--adapter", required=True, help="Which vault adapter to use.")
-@click.option("--account", default=None, help="The account identifier or username.")
 @click.option(
-    "--from", "from_", default=None, metavar="FROM", help="A vault or folder to fetch the secrets from."
+    "-a", "--adapter", required=True, help="Password manager to read from (e.g. 1password, bitwarden)."
+)
+@click.option("--account", default=None, help="Account or user name for the password manager.")
+@click.option(
+    "--from", "from_", default=None, metavar="FROM", help="Vault, folder or item prefix to read from."
 )
 @click.option("--inline", is_flag=True, hidden=True)
 def fetch(
@@ -35,7 +37,7 @@ def fetch(
     return None
 
 
-@secrets.command("extract", help="Extract a single secret from the results of a fetch call.")
+@secrets.command("extract", help="Pick one value out of the JSON printed by fetch.")
 @click.argument("name")
 @click.argument("secrets_json", metavar="SECRETS")
 @click.option("--inline", is_flag=True, hidden=True)

@@ -20,7 +20,7 @@ def server() -> None:
 
 @server.command(
     "exec",
-    help="Run a custom command on the server (use --help to show options)",
+    help="Run a shell command on the servers",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 @click.option(
@@ -28,7 +28,7 @@ def server() -> None:
     "--interactive",
     is_flag=True,
     default=False,
-    help="Run the command interactively (use for console/bash)",
+    help="Attach a terminal (for a shell or console)",
 )
 @click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
@@ -81,7 +81,7 @@ def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
     execute("server", "exec", main)
 
 
-@server.command("bootstrap", help="Set up Docker to run Kamal apps")
+@server.command("bootstrap", help="Install Docker on the servers if it is missing")
 def bootstrap() -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute
