@@ -208,7 +208,7 @@ def remove(confirmed: bool, name: str) -> None:
     from pykamal.flows import accessory as flows
 
     flows.resolve(get_globals().config(), name)  # a bad config or name fails before the question
-    question = f"This will remove all containers, images and data directories for {name}. Are you sure?"
+    question = f"Deletes the container, image and data of {name} on every host. Are you sure?"
     if _confirmed(question, confirmed):
         _run("remove", lambda run: flows.remove(run, name))
 
@@ -221,7 +221,7 @@ def upgrade(rolling: bool, confirmed: bool, name: str) -> None:
     from pykamal.flows import accessory as flows
 
     flows.resolve(get_globals().config(), name)
-    if _confirmed("This will restart all accessories", confirmed):
+    if _confirmed("Every accessory gets a new container", confirmed):
         _run("upgrade", lambda run: flows.upgrade(run, name, rolling=rolling))
 
 

@@ -74,9 +74,7 @@ def test_unknown_accessory_fails_without_connecting(project: Path, args: tuple[s
 def test_remove_asks_first_and_stops_on_no(project: Path) -> None:
     result = pykamal(project, "accessory", "remove", "cache", stdin="n\n")
     assert result.returncode == 0
-    assert "This will remove all containers, images and data directories for cache. Are you sure?" in (
-        result.stdout
-    )
+    assert "Deletes the container, image and data of cache on every host. Are you sure?" in result.stdout
     assert "Aborted" in result.stdout
     assert "Running" not in result.stdout
 
@@ -84,7 +82,7 @@ def test_remove_asks_first_and_stops_on_no(project: Path) -> None:
 def test_upgrade_asks_first(project: Path) -> None:
     result = pykamal(project, "accessory", "upgrade", "all", stdin="\n")  # default answer: N
     assert result.returncode == 0
-    assert "This will restart all accessories" in result.stdout
+    assert "Every accessory gets a new container" in result.stdout
     assert "Aborted" in result.stdout
 
 
