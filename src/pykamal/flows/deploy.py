@@ -286,7 +286,10 @@ async def remove(run: Run, *, confirmed: bool = False) -> None:
     from pykamal.flows import app as app_flow
     from pykamal.flows import proxy
 
-    if not confirm("This will remove all containers and images. Are you sure?", confirmed):
+    if not confirm(
+        "Deletes the app, kamal-proxy and accessories with their images from every host. Are you sure?",
+        confirmed,
+    ):
         run.output.say("Aborted", "red")
         return
     async with locked(run):

@@ -72,7 +72,7 @@ async def boot(run: Run) -> None:
 
 
 async def reboot(run: Run, *, rolling: bool = False, confirmed: bool = False) -> None:
-    if not confirm("This will cause a brief outage on each host. Are you sure?", confirmed):
+    if not confirm("Each proxy host stops serving while its kamal-proxy restarts. Are you sure?", confirmed):
         run.output.say("Aborted", "red")
         return
     hosts = list(run.selection.proxy_hosts)
