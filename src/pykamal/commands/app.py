@@ -435,19 +435,14 @@ def logs(
     grep_options: str | None = None,
 ) -> Command:
     """Log lines of the current container (or ``container_id``, an id or a command printing one)."""
-    return pipe(
-        _container_id_source(config, role, container_id),
-        cmd(
-            "xargs",
-            "docker",
-            "logs",
-            "--timestamps" if timestamps else None,
-            ["--since", since] if since else None,
-            ["--tail", str(lines)] if lines else None,
-            Raw("2>&1"),
-        ),
+    return _logs_pipeline(
+        config,
+        role,
+        container_id,
+        ["--timestamps" if timestamps else None, ["--since", since] if since else None,
+         ["--tail", str(lines)] if lines else None],
         cmd(grep_args(grep, grep_options)) if grep else None,
-    )
+    )  # fmt: skip
 
 
 def follow_logs_on_host(
@@ -461,18 +456,27 @@ def follow_logs_on_host(
     grep_options: str | None = None,
 ) -> Command:
     """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
+    return _logs_pipeline(
+        config,
+        role,
+        container_id,
+        ["--timestamps" if timestamps else None, ["--tail", str(lines)] if lines else None, "--follow"],
+        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+    )
+
+
+def _logs_pipeline(
+    config: Config,
+    role: Role,
+    container_id: str | Command | None,
+    options: Sequence[Arg | Sequence[str] | None],
+    grep: Command | None,
+) -> Command:
+    """``<container id> | xargs docker logs <options> 2>&1 [| grep …]``."""
     return pipe(
         _container_id_source(config, role, container_id),
-        cmd(
-            "xargs",
-            "docker",
-            "logs",
-            "--timestamps" if timestamps else None,
-            ["--tail", str(lines)] if lines else None,
-            "--follow",
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
+        cmd("xargs", "docker", "logs", *options, Raw("2>&1")),
+        grep,
     )
 
 
