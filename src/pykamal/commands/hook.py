@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pykamal.commands.base import Command, Sensitive, cmd
+from pykamal.commands.lock import iso8601
 from pykamal.config.model import Config
 
 HOOKS = (
@@ -26,8 +27,8 @@ def hook_path(config: Config, hook: str) -> str:
 
 
 def recorded_at(at: datetime) -> str:
-    """UTC ISO 8601 with seconds and ``Z``, as in audit lines and hook variables."""
-    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """UTC ISO 8601 with seconds and ``Z``, as in audit lines and lock details."""
+    return iso8601(at)
 
 
 def _join(value: str | Iterable[str] | None) -> str | None:

@@ -39,15 +39,12 @@ class Run:
         name: str,
         *,
         with_secrets: bool = False,
-        extra: Mapping[str, str | None] | None = None,
         hosts: tuple[str, ...] | None = None,
+        runtime: int | None = None,
     ) -> bool:
         """Run a local hook with Kamal's KAMAL_* environment; returns whether it ran."""
         from pykamal.remote.hooks import run_hook
 
-        extra_env: dict[str, str | None] = dict(extra or {})
-        if hosts is not None:
-            extra_env["hosts"] = ",".join(hosts)
         return await run_hook(
             self.config,
             name,
@@ -57,7 +54,8 @@ class Run:
             command=self.command,
             subcommand=self.subcommand,
             with_secrets=with_secrets,
-            extra=extra_env,
+            hosts=hosts,
+            runtime=runtime,
         )
 
     async def pre_connect(self) -> None:

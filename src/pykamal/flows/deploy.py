@@ -67,7 +67,7 @@ async def deploy(
             await boot_app(run, states, rollback_on_failure=rollback_on_failure, prune=not redeploy)
     finally:
         runtime.finish()
-    await run.hook("post-deploy", with_secrets=True, extra={"runtime": str(round(runtime.seconds))})
+    await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
 
 
 async def probe(run: Run, *, with_proxy: bool) -> dict[str, HostState]:
@@ -278,7 +278,7 @@ async def rollback(run: Run, version: str | None = None, *, rollback_on_failure:
     finally:
         runtime.finish()
     if rolled_back:
-        await run.hook("post-deploy", with_secrets=True, extra={"runtime": str(round(runtime.seconds))})
+        await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
 
 
 async def remove(run: Run, *, confirmed: bool = False) -> None:

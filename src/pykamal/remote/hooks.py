@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pykamal.commands import hook as hook_commands
 from pykamal.commands.base import cmd
-from pykamal.commands.lock import iso8601
 from pykamal.errors import HookError
 from pykamal.remote.identity import performer
 from pykamal.remote.local import LocalExecutor
@@ -32,7 +32,7 @@ HOOK_VERBOSITY = {"verbose": "debug", "quiet": "error"}
 
 
 def hook_path(config: Config, name: str) -> Path:
-    return Path(config.hooks_path) / name
+    return Path(hook_commands.hook_path(config, name))
 
 
 def hook_output(config: Config, name: str, output: Output) -> Output:
@@ -51,26 +51,26 @@ def hook_env(
     selection: Selection | None = None,
     command: str | None = None,
     subcommand: str | None = None,
-    extra: Mapping[str, str | None] | None = None,
+    hosts: Sequence[str] | None = None,
+    runtime: int | None = None,
 ) -> dict[str, str]:
-    """The ``KAMAL_*`` variables (absent values omitted)."""
-    details: dict[str, str | None] = {
-        "recorded_at": iso8601(datetime.now(UTC)),
-        "performer": performer(),
-        "destination": config.destination,
-        "version": config.version,
-        "service_version": f"{config.service}@{config.abbreviated_version}",
-        "service": config.service,
-    }
-    if selection is not None:
-        details["hosts"] = ",".join(selection.hosts)
-        if selection.specific_roles:
-            details["roles"] = ",".join(role.name for role in selection.specific_roles)
-    details["lock"] = "true" if lock_held() else "false"
-    details["command"] = command
-    details["subcommand"] = subcommand
-    details.update(extra or {})
-    return {f"KAMAL_{key.upper()}": value for key, value in details.items() if value is not None}
+    """The ``KAMAL_*`` variables for this run (``hosts`` defaults to the selected hosts)."""
+    if hosts is None and selection is not None:
+        hosts = selection.hosts
+    roles = None
+    if selection is not None and selection.specific_roles:
+        roles = [role.name for role in selection.specific_roles]
+    return hook_commands.env(
+        config,
+        at=datetime.now(UTC),
+        performer=performer(),
+        hosts=hosts,
+        roles=roles,
+        lock=lock_held(),
+        command=command,
+        subcommand=subcommand,
+        runtime=runtime,
+    )
 
 
 async def run_hook(
@@ -83,14 +83,19 @@ async def run_hook(
     command: str | None = None,
     subcommand: str | None = None,
     with_secrets: bool = False,
-    extra: Mapping[str, str | None] | None = None,
+    hosts: Sequence[str] | None = None,
+    runtime: int | None = None,
 ) -> bool:
     """Run the hook if it exists (and hooks are not skipped). Returns whether it ran."""
     path = hook_path(config, name)
     if skip or not path.exists():
         return False
     env = dict(os.environ)
-    env.update(hook_env(config, selection=selection, command=command, subcommand=subcommand, extra=extra))
+    env.update(
+        hook_env(
+            config, selection=selection, command=command, subcommand=subcommand, hosts=hosts, runtime=runtime
+        )
+    )
     if with_secrets:
         from pykamal.secrets import Secrets
 
