@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from pykamal.commands import app_proxy, env_file
+from pykamal.commands import app_proxy, boot_marker, env_file
 from pykamal.commands.args import (
     argumentize,
     container_id_for,
@@ -745,14 +745,18 @@ def boot(
     rename_to: str | None = None,
     stale_versions: Sequence[str] = (),
     old_version: str | None = None,
+    marker: str | None = None,
 ) -> Command:
     """Boot ``config.version`` of the role on the host, switch to it and stop the old version.
 
-    In order: rename a clashing container, stop stale containers, write the env file (stdin),
-    ``docker run``, switch (kamal-proxy deploy, or readiness poll), stop the old container.
+    In order: claim ``marker`` (so an interrupted run can stop this boot), rename a clashing
+    container, stop stale containers, write the env file (stdin), ``docker run``, switch
+    (kamal-proxy deploy, or readiness poll), stop the old container, release the marker.
     """
     version = config.version
     steps: list[Command] = []
+    if marker:
+        steps.append(boot_marker.claim(marker))
     if rename_to:
         steps.append(audit.record(f"Renaming container {version} to {rename_to}", role))
         steps.append(rename_container(config, role, version, rename_to))
@@ -763,13 +767,24 @@ def boot(
     steps += switch_to(config, role, host, started_id=True)
     if old_version:
         steps.append(ignore_failure(stop_by_name(config, role, old_version)))
+    if marker:
+        steps.append(boot_marker.release(marker))
     return combine(*steps)
 
 
-def failure_report(config: Config, role: Role) -> Command:
+def boot_marker_path(config: Config, role: Role, token: str) -> str:
+    return boot_marker.path(boots_directory(config), role.name, token)
+
+
+def boots_directory(config: Config) -> str:
+    return f"{config.apps_directory}/boots"
+
+
+def failure_report(config: Config, role: Role, marker: str | None = None) -> Command:
     """Logs and health log of ``config.version``'s container, then stop it (errors ignored)."""
     version = config.version
     return chain(
+        boot_marker.release(marker) if marker else None,
         logs(
             config,
             role,
@@ -797,6 +812,28 @@ def switch_back(config: Config, role: Role, host: str, *, failed_version: str, a
     )
 
 
+def abandon_boot(
+    config: Config, role: Role, host: str, *, marker: str, previous: Config | None, audit: Audit
+) -> Command:
+    """Undo a boot of ``config.version`` that an interrupted run left behind.
+
+    Stop the boot if it still runs (or keep it from starting), make ``previous``'s container live
+    again and stop the new one. A proxy role switches to the previous container a second time after
+    the stop: the boot's own switch may have completed in between, and must not stay live.
+    """
+    steps = [
+        boot_marker.stop_boot(marker),
+        audit.record(f"Abandoned the boot of app version {config.version} after an interrupt", role),
+    ]
+    if previous is not None:
+        steps.append(docker("start", container_name(previous, role), Raw(">/dev/null")))
+        steps += switch_to(previous, role, host)
+    steps.append(ignore_failure(stop_by_name(config, role, config.version)))
+    if previous is not None and role.running_proxy:
+        steps += switch_to(previous, role, host)
+    return combine(*steps)
+
+
 # --- after every host booted -----------------------------------------------------------------------
 
 
@@ -812,6 +849,7 @@ def clean_up(config: Config, roles: Iterable[Role]) -> list[Command]:
     steps = [ignore_failure(clean_up_assets(config, role)) for role in roles if has_assets(config, role)]
     if config.error_pages_path:
         steps.append(ignore_failure(clean_up_error_pages(config)))
+    steps.append(cmd("rm", "-rf", boots_directory(config)))  # markers of boots abandoned earlier
     return steps
 
 

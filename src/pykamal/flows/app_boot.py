@@ -7,11 +7,16 @@ switch or the readiness poll, stopping the old container) and one to tag the ima
 If a container fails after others already switched, those are switched back to the version they
 ran before, so the fleet never stays mixed (``rollback_on_failure=False`` keeps Kamal's behaviour:
 the switched hosts stay on the new version).
+
+If the run is interrupted (Ctrl-C, SIGTERM) while boots are in flight, the boot commands already
+sent would carry on without the deploy lock, so each one is stopped on its host and the previous
+version made live again, before the lock is released.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import secrets as _random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,6 +42,7 @@ class Booted:
     host: str
     role: Role
     old_version: str | None
+    marker: str = ""
 
 
 class BootFailed(HostError):
@@ -118,11 +124,15 @@ async def boot(
     barrier = Barrier()
     primary_role = run.selection.primary_role
     booted: list[Booted] = []
+    in_flight: dict[tuple[str, str], Booted] = {}
 
     async def boot_one(host: str, role: Role) -> None:
         gatekeeper = primary_role is not None and role == primary_role
         try:
             await boot_container(host, role, gatekeeper)
+        except asyncio.CancelledError:
+            barrier.close()
+            raise
         except BaseException:
             if gatekeeper and barrier.close():
                 output.log(
@@ -147,6 +157,7 @@ async def boot(
             await wait_at_barrier(host, role, primary_role.name)
 
         _, content = env_file.role_env_file(config, role, host, config.secrets)
+        marker = app.boot_marker_path(config, role, _random.token_hex(8))
         command = app.boot(
             config,
             role,
@@ -157,13 +168,17 @@ async def boot(
             rename_to=rename_to,
             stale_versions=[v for v in state.stale(role) if v != config.version] if stop_stale else (),
             old_version=old_version,
+            marker=marker,
         )
         how = "switching the proxy to it" if role.running_proxy else "waiting until it is ready"
         output.log("info", f"Booting {app.container_name(config, role)} on {host}, {how}...")
+        item = Booted(host, role, old_version, marker)
+        in_flight[host, role.name] = item  # until its result is in: an interrupt must stop it on the host
         result = await run.executor.run(host, command, check=False, log_level="debug")
+        del in_flight[host, role.name]
         if not result.ok:
             output.error(f"Failed to boot {role.name} on {host}")
-            await report_failure(run, config, host, role)
+            await report_failure(run, config, host, role, marker)
             reason = (
                 _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.exit_status}"
             )
@@ -172,7 +187,7 @@ async def boot(
                 f"Failed to boot {role.name}: {reason}",
                 f"Failed to boot {role.name} on {host}: {reason}",
             )
-        booted.append(Booted(host, role, old_version))
+        booted.append(item)
 
     async def wait_at_barrier(host: str, role: Role, primary: str) -> None:
         output.log(
@@ -188,6 +203,10 @@ async def boot(
         await run.hook("pre-app-boot", hosts=tuple(group))
         try:
             await on_roles(run, group, boot_one, parallel_roles=run.config.boot.parallel_roles)
+        except asyncio.CancelledError:
+            barrier.close()
+            await undo_interrupted(run, config, list(in_flight.values()), booted, audit, rollback_on_failure)
+            raise
         except Exception as exc:
             barrier.close()
             message = failure_summary(exc)
@@ -209,9 +228,9 @@ async def boot(
     await run_on(hosts, finish_host)
 
 
-async def report_failure(run: Run, config: Config, host: str, role: Role) -> None:
+async def report_failure(run: Run, config: Config, host: str, role: Role, marker: str | None = None) -> None:
     """Print the failed container's logs and health log, and stop it."""
-    result = await run.executor.run(host, app.failure_report(config, role), check=False)
+    result = await run.executor.run(host, app.failure_report(config, role, marker), check=False)
     logs, health = app.split_failure_report(result.stdout)
     name = app.container_name(config, role)
     if logs:
@@ -265,6 +284,50 @@ async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Aud
     for line in lines:
         run.output.say(line, "yellow")
     return "\n".join(lines)
+
+
+async def undo_interrupted(
+    run: Run,
+    config: Config,
+    in_flight: list[Booted],
+    booted: list[Booted],
+    audit: Audit,
+    rollback: bool,
+) -> None:
+    """After an interrupt: stop the boots still in flight and put their previous version back;
+    with ``rollback``, switch the finished ones back too. Errors are reported, not raised."""
+    if not in_flight and not (rollback and booted):
+        return
+    if in_flight:
+        where = ", ".join(f"{b.host} ({b.role.name})" for b in in_flight)
+        run.output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
+
+    async def abandon(key: str) -> None:
+        item = pending[key]
+        previous = run.config.with_version(item.old_version) if item.old_version else None
+        command = app.abandon_boot(
+            config, item.role, item.host, marker=item.marker, previous=previous, audit=audit
+        )
+        await run.executor.run(item.host, command)
+
+    pending = {f"{b.host} ({b.role.name})": b for b in in_flight}
+    failed: dict[str, BaseException] = {}
+    try:
+        await run_on(pending, abandon)
+    except Exception as exc:
+        from pykamal.remote.result import FanOutError
+
+        failed = dict(exc.failures) if isinstance(exc, FanOutError) else dict.fromkeys(pending, exc)
+    for key, item in pending.items():
+        if key in failed:
+            run.output.error(f"Could not stop the boot on {key}: {describe_failure(failed[key])}")
+        elif item.old_version:
+            run.output.say(f"Stopped the boot on {key}, back on version {item.old_version}", "yellow")
+        else:
+            run.output.say(f"Stopped the boot on {key} and its new container", "yellow")
+    if rollback and booted:
+        with contextlib.suppress(Exception):
+            await switch_back(run, config, booted, audit)
 
 
 async def prepare(run: Run, config: Config, hosts: Sequence[str], states: dict[str, HostState]) -> None:

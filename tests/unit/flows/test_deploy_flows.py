@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from deploy_flow_helpers import (
 
 from pykamal.errors import PykamalError, RemoteError
 from pykamal.flows import deploy
+from pykamal.flows.context import Run
 from pykamal.remote.fake import RecordingExecutor
 
 RUNNING_V1 = {
@@ -138,6 +141,56 @@ def test_hosts_already_switched_are_switched_back_when_another_fails(project: Pr
     assert not any("docker start app-web-v1" in c for c in executor.commands("h2"))
     assert "Switched h1 (web) back to version v1" in str(error.value)
     assert not executor.hosts_for(r"docker tag ")
+
+
+def interrupt_when(run: Run, executor: RecordingExecutor, pattern: str, host: str) -> None:
+    """Run a deploy and cancel it (as Ctrl-C does) once ``pattern`` was sent to ``host``."""
+
+    async def main() -> None:
+        task = asyncio.ensure_future(deploy.deploy(run, skip_push=True))
+        while host not in executor.hosts_for(pattern):
+            await asyncio.sleep(0.005)
+        task.cancel()
+        await task
+
+    with pytest.raises(asyncio.CancelledError):
+        go(main())
+
+
+def test_an_interrupt_stops_the_boots_in_flight_and_switches_the_finished_ones_back(project: Project) -> None:
+    run = project.run(roles="web")
+    executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
+    executor.respond(r"kamal-proxy deploy app-web", host="h2", delay=30, times=1)  # h2's boot hangs
+
+    interrupt_when(run, executor, r"kamal-proxy deploy app-web", "h2")
+
+    h1, h2 = executor.commands("h1"), executor.commands("h2")
+    boot = h2[index_of(h2, "--name app-web-v2")]
+    marker = re.search(r"echo \$\$ > (\S+) ?\)", boot)
+    assert marker, boot
+    undo = h2[index_of(h2, "Abandoned the boot of app version v2")]
+    assert undo.index(f"echo abandoned > {marker.group(1)}") < undo.index("docker start app-web-v1")
+    assert undo.index("docker start app-web-v1") < undo.index("docker stop app-web-v2")
+    assert undo.count("kamal-proxy deploy app-web") == 2  # before and after stopping the new container
+    assert undo.rindex("kamal-proxy deploy app-web") > undo.index("docker stop app-web-v2")
+    assert "Switching back to version v1" in h1[index_of(h1, "docker start app-web-v1")]  # h1 had switched
+    assert not executor.hosts_for(r"docker tag ")
+    assert "rm -r .kamal/lock-app" in executor.commands("h1")[-1]  # the lock released after the undo
+    log = printed(run)
+    assert "Stopped the boot on h2 (web), back on version v1" in log
+    assert "Switched h1 (web) back to version v1" in log
+    assert "unhealthy" not in log
+
+
+def test_an_interrupt_before_any_boot_finished_touches_only_the_hosts_in_flight(project: Project) -> None:
+    run = project.run(roles="web")
+    executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
+    executor.respond(r"kamal-proxy deploy app-web", delay=30, times=2)
+
+    interrupt_when(run, executor, r"kamal-proxy deploy app-web", "h2")
+
+    assert sorted(executor.hosts_for("Abandoned the boot of app version v2")) == ["h1", "h2"]
+    assert not executor.hosts_for("Switching back to version v1")
 
 
 def test_no_rollback_keeps_kamals_behaviour(project: Project) -> None:

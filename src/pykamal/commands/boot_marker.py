@@ -1,0 +1,39 @@
+"""Markers that let a later command stop a boot that is still running on a host.
+
+When pykamal is interrupted, the remote command it sent goes on: OpenSSH ignores the signal
+request and closing the channel does not end a command without a terminal. So a boot first
+creates a marker file holding its shell's pid (the shell leads its own process group under
+sshd). ``stop_boot`` later either ends that process group, or, when the boot has not started
+yet, creates the marker itself so the boot refuses to start. Both sides create the file with
+``set -C`` (O_EXCL), so exactly one of them wins.
+"""
+
+from __future__ import annotations
+
+from pykamal.commands.args import make_directory_for
+from pykamal.commands.base import Command, Raw, cmd, combine, quote
+
+
+def path(boots_directory: str, name: str, token: str) -> str:
+    return f"{boots_directory}/{name}-{token}"
+
+
+def claim(marker: str) -> Command:
+    """Write this shell's pid to ``marker``; fails when the marker exists (the boot was abandoned)."""
+    return combine(make_directory_for(marker), cmd(Raw("(set -C; echo $$ >"), marker, Raw(") 2>/dev/null")))
+
+
+def release(marker: str) -> Command:
+    return cmd("rm", "-f", marker)
+
+
+def stop_boot(marker: str) -> Command:
+    """End the boot that claimed ``marker`` (its process group), or claim it first so it never runs."""
+    quoted = quote(marker)
+    script = (
+        f"if (set -C; echo abandoned > {quoted}) 2>/dev/null; then :; "
+        f"else pid=$(cat {quoted}); "
+        'if [ -n "$pid" ]; then kill -s TERM -- "-$pid" 2>/dev/null || kill -s TERM "$pid" 2>/dev/null; fi; '
+        f"rm -f {quoted}; fi"
+    )
+    return combine(make_directory_for(marker), cmd(Raw(script)))
