@@ -193,6 +193,19 @@ def test_an_interrupt_before_any_boot_finished_touches_only_the_hosts_in_flight(
     assert not executor.hosts_for("Switching back to version v1")
 
 
+def test_an_interrupted_first_boot_stops_the_new_container(project: Project) -> None:
+    run = project.run(roles="web")
+    executor = scripted(run.executor, {"h1": host_state(), "h2": host_state()})  # type: ignore[arg-type]
+    executor.respond(r"kamal-proxy deploy app-web", delay=30)
+
+    interrupt_when(run, executor, r"kamal-proxy deploy app-web", "h1")
+
+    undo = executor.commands("h1")[index_of(executor.commands("h1"), "Abandoned the boot")]
+    assert "docker stop app-web-v2" in undo
+    assert "docker start" not in undo and "kamal-proxy deploy" not in undo
+    assert "Stopped the boot on h1 (web) and its new container" in printed(run)
+
+
 def test_no_rollback_keeps_kamals_behaviour(project: Project) -> None:
     run = project.run(roles="web")
     executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
