@@ -78,8 +78,13 @@ _DUMP_ESCAPES = {
 }
 
 
+_PLAIN_DUMP = re.compile(r'[^\x00-\x1f\x7f"\\#]*')
+
+
 def _ruby_dump(text: str) -> str:
     """Ruby ``String#dump`` for ASCII text."""
+    if _PLAIN_DUMP.fullmatch(text):  # the common case: nothing to escape
+        return f'"{text}"'
     out = ['"']
     for index, char in enumerate(text):
         if char in _DUMP_ESCAPES:
