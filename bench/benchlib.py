@@ -175,3 +175,26 @@ def median(values: list[float]) -> float:
     import statistics
 
     return statistics.median(values) if values else float("nan")
+
+
+def container_cpu_seconds(container_id: str) -> float | None:
+    """CPU time used so far by a container and everything nested in it (its cgroup), or None if
+    this machine's cgroup layout is not one of the usual ones."""
+    candidates = [
+        f"/sys/fs/cgroup/cpuacct/docker/{container_id}/cpuacct.usage",  # cgroup v1, nanoseconds
+        f"/sys/fs/cgroup/cpu,cpuacct/docker/{container_id}/cpuacct.usage",
+        f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/cpu.stat",  # v2, systemd driver
+        f"/sys/fs/cgroup/docker/{container_id}/cpu.stat",  # v2, cgroupfs driver
+    ]
+    for path in map(Path, candidates):
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        if path.name == "cpuacct.usage":
+            return int(text) / 1e9
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+    return None

@@ -20,7 +20,10 @@ Per deploy it records:
   the tool and the children it waited for: exact, no sampling); as a cross-check, the highest PSS
   sum over its process tree sampled every 20 ms (both tools run as one process plus short helpers
   such as ``git config``);
-* CPU time (user + system) of the tool and its children.
+* CPU time (user + system) of the tool and its children;
+* the hosts' CPU time: every sandbox host container's cgroup (its sshd, dockerd, docker CLI calls,
+  kamal-proxy and app containers). The hosts share this machine's CPUs with the tool, so on a small
+  machine their work bounds the wall time of larger deploys for both tools alike.
 Medians over ``--repeat`` deploys per (tool, host count) are reported, with pykamal / kamal ratios.
 
     python bench/deploy_scaling.py                      # 1,2,5,10 hosts, 3 deploys each per tool
@@ -37,6 +40,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import urllib.request
@@ -48,7 +52,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from benchlib import ROOT, kamal_available, measure, median, tool_command
+from benchlib import ROOT, container_cpu_seconds, kamal_available, measure, median, tool_command
 from deploy import make_project, proxy_intervals, union
 
 from pykamal.sandbox.core import Sandbox, SandboxSpec
@@ -81,6 +85,7 @@ class DeployRun:
     peak_rss_mb: float
     tree_pss_mb: float
     cpu: float
+    hosts_cpu: float
 
 
 def write_project(directory: Path, sandbox: Sandbox, hosts: list[str], boot_delay: float) -> Path:
@@ -134,8 +139,12 @@ def deploy_once(
     env = sandbox.make_ssh_env()
     env.update(extra)
     env.pop("VERSION", None)
+    containers = [sandbox.container(host) for host in hosts]
+    ids = for_hosts(containers, container_id)
+    cpu_before = hosts_cpu_seconds(ids)
     since = time.time()
     run = measure([*argv, "deploy", "--skip-push", "--version", version], cwd=project, env=env)
+    cpu_after = hosts_cpu_seconds(ids)
     if run.returncode != 0:
         raise SystemExit(f"{tool} deploy of {version} to {len(hosts)} hosts failed:\n{run.output[-4000:]}")
     counts = for_hosts(hosts, lambda host: len(sandbox.command_log(host)))
@@ -156,7 +165,25 @@ def deploy_once(
         peak_rss_mb=run.peak_rss_mb,
         tree_pss_mb=run.tree_pss_mb,
         cpu=run.cpu,
+        hosts_cpu=cpu_after - cpu_before,
     )
+
+
+def container_id(name: str) -> str:
+    from pykamal.sandbox.docker import Docker
+
+    return Docker().run(["inspect", "--format", "{{.Id}}", name]).stdout.strip()
+
+
+def hosts_cpu_seconds(ids: list[str]) -> float:
+    """CPU seconds used so far by the host containers (NaN where cgroups cannot be read)."""
+    total = 0.0
+    for cid in ids:
+        used = container_cpu_seconds(cid)
+        if used is None:
+            return float("nan")
+        total += used
+    return total
 
 
 def summarize(runs: list[DeployRun], tools: list[str], sizes: list[int]) -> list[dict[str, object]]:
@@ -173,11 +200,12 @@ def summarize(runs: list[DeployRun], tools: list[str], sizes: list[int]) -> list
                 "peak_rss_mb",
                 "tree_pss_mb",
                 "cpu",
+                "hosts_cpu",
             ):
                 row[f"{tool}_{field}"] = median([float(getattr(r, field)) for r in mine])
             row[f"{tool}_commands_primary"] = median([float(r.commands_primary) for r in mine])
         if "pykamal" in tools and "kamal" in tools:
-            for field in ("wall", "outside_health", "commands_mean", "peak_rss_mb", "cpu"):
+            for field in ("wall", "outside_health", "commands_mean", "peak_rss_mb", "cpu", "hosts_cpu"):
                 row[f"ratio_{field}"] = float(row[f"pykamal_{field}"]) / float(row[f"kamal_{field}"])  # type: ignore[arg-type]
         rows.append(row)
     return rows
@@ -191,6 +219,7 @@ COLUMNS = (
     ("cmds 1st", "commands_primary", 8, 0),
     ("peak MB", "peak_rss_mb", 8, 1),
     ("CPU s", "cpu", 6, 2),
+    ("hosts CPU s", "hosts_cpu", 11, 2),
 )
 
 
@@ -258,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
                     print(
                         f"  {n:2} hosts {tool:8} wall {result.wall:6.2f}s health {result.health_wait:5.2f}s "
                         f"outside {result.outside_health:6.2f}s cmds/host {result.commands_mean:5.1f} "
-                        f"peak {result.peak_rss_mb:6.1f} MB cpu {result.cpu:5.2f}s",
+                        f"peak {result.peak_rss_mb:6.1f} MB cpu {result.cpu:5.2f}s "
+                        f"hosts cpu {result.hosts_cpu:5.2f}s",
                         flush=True,
                     )
     finally:
@@ -278,6 +308,7 @@ def main(argv: list[str] | None = None) -> int:
                     "when": datetime.now(UTC).isoformat(timespec="seconds"),
                     "repeat": args.repeat,
                     "boot_delay": args.boot_delay,
+                    "cpus": os.cpu_count() or 1,
                     "tools": tools,
                     "sizes": sizes,
                     "runs": [asdict(r) for r in runs],

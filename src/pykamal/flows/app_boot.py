@@ -44,6 +44,10 @@ class Booted:
     old_version: str | None
     marker: str = ""
 
+    @property
+    def key(self) -> str:
+        return f"{self.host} ({self.role.name})"
+
 
 class BootFailed(HostError):
     """A container did not become live; ``reason`` is the last line the host gave."""
@@ -256,23 +260,15 @@ async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Aud
             "yellow",
         )
 
-    async def one(key: str) -> None:
-        item = by_key[key]
+    def back(item: Booted) -> Command:
         previous = run.config.with_version(item.old_version or "")
-        command = app.switch_back(
+        return app.switch_back(
             previous, item.role, item.host, failed_version=config.version, audit=audit.for_version(previous)
         )
-        await run.executor.run(item.host, command)
 
-    by_key = {f"{b.host} ({b.role.name})": b for b in targets}
-    failed: dict[str, BaseException] = {}
-    try:
-        await run_on(by_key, one)
-    except Exception as exc:
-        from pykamal.remote.result import FanOutError
-
-        failed = dict(exc.failures) if isinstance(exc, FanOutError) else {"": exc}
-    for key, item in by_key.items():
+    failed = await on_containers(run, targets, back)
+    for item in targets:
+        key = item.key
         if key in failed:
             lines.append(
                 f"Could not switch {key} back to version {item.old_version}: {describe_failure(failed[key])}"
@@ -299,26 +295,18 @@ async def undo_interrupted(
     if not in_flight and not (rollback and booted):
         return
     if in_flight:
-        where = ", ".join(f"{b.host} ({b.role.name})" for b in in_flight)
+        where = ", ".join(item.key for item in in_flight)
         run.output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
 
-    async def abandon(key: str) -> None:
-        item = pending[key]
+    def abandon(item: Booted) -> Command:
         previous = run.config.with_version(item.old_version) if item.old_version else None
-        command = app.abandon_boot(
+        return app.abandon_boot(
             config, item.role, item.host, marker=item.marker, previous=previous, audit=audit
         )
-        await run.executor.run(item.host, command)
 
-    pending = {f"{b.host} ({b.role.name})": b for b in in_flight}
-    failed: dict[str, BaseException] = {}
-    try:
-        await run_on(pending, abandon)
-    except Exception as exc:
-        from pykamal.remote.result import FanOutError
-
-        failed = dict(exc.failures) if isinstance(exc, FanOutError) else dict.fromkeys(pending, exc)
-    for key, item in pending.items():
+    failed = await on_containers(run, in_flight, abandon)
+    for item in in_flight:
+        key = item.key
         if key in failed:
             run.output.error(f"Could not stop the boot on {key}: {describe_failure(failed[key])}")
         elif item.old_version:
@@ -328,6 +316,25 @@ async def undo_interrupted(
     if rollback and booted:
         with contextlib.suppress(Exception):
             await switch_back(run, config, booted, audit)
+
+
+async def on_containers(
+    run: Run, items: Sequence[Booted], command_for: Callable[[Booted], Command]
+) -> dict[str, BaseException]:
+    """Run one command per booted container, all at once; return the failures by ``host (role)``."""
+    by_key = {item.key: item for item in items}
+
+    async def one(key: str) -> None:
+        item = by_key[key]
+        await run.executor.run(item.host, command_for(item))
+
+    try:
+        await run_on(by_key, one)
+    except Exception as exc:
+        from pykamal.remote.result import FanOutError
+
+        return dict(exc.failures) if isinstance(exc, FanOutError) else dict.fromkeys(by_key, exc)
+    return {}
 
 
 async def prepare(run: Run, config: Config, hosts: Sequence[str], states: dict[str, HostState]) -> None:
