@@ -110,7 +110,8 @@ def run_fanout(sizes: list[int], repeat: int, tools: list[str], kamal: list[str]
         projects = {
             n: fanout.write_project(workdir / f"project-{n}", farm.addresses[:n], farm) for n in sizes
         }
-        for tool in tools:
+        fanout.TOOLS["asyncssh"] = [sys.executable, str(HERE / "bare_asyncssh.py")]
+        for tool in [*tools, "asyncssh"]:  # a bare asyncssh client doing the same: the library's floor
             fanout.run_once(tool, projects[sizes[0]])  # warm-up
             for n in sizes:
                 runs, hosts_cpu = [], []
@@ -381,6 +382,10 @@ def fanout_section(fanout: dict[str, Any]) -> list[str]:
         "(tests/integration/remote/sshd_farm.py), so the hosts' own sshd work shares the CPUs with the tool;",
         f"their CPU time is shown too. Median of {fanout['repeat']} runs after a warm-up. Goal: pykamal on",
         f"{sizes[-1]} hosts ≤ {GOALS['fanout']}× pykamal on {sizes[0]}.",
+        "",
+        "The `asyncssh` rows are a bare asyncssh client doing the same work on the wire",
+        "(bench/bare_asyncssh.py: one connection per host, the audit line, the command, the output):",
+        "the cost of the SSH library and Python alone, for reference.",
         "",
         "| hosts | tool | wall s | vs 1 host | tool CPU s | hosts' sshd CPU s |",
         "|---:|---|---:|---:|---:|---:|",

@@ -9,6 +9,7 @@ import click
 
 from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
+from pykamal.cli.exec_options import INTERACTIVE, REUSE
 
 if TYPE_CHECKING:
     from pykamal.flows.context import Run
@@ -94,19 +95,8 @@ def details(name: str) -> None:
     help="Run a command inside the accessory container on its hosts",
     context_settings={"ignore_unknown_options": True},
 )
-@click.option(
-    "-i",
-    "--interactive",
-    is_flag=True,
-    default=False,
-    help="Attach a terminal over ssh (for a shell or console)",
-)
-@click.option(
-    "--reuse",
-    is_flag=True,
-    default=False,
-    help="Run in the container that is already up, not a new one",
-)
+@INTERACTIVE
+@REUSE
 @NAME
 @click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_(interactive: bool, reuse: bool, name: str, cmd: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ import os
 import click
 
 from pykamal.cli.core import group
+from pykamal.cli.exec_options import INTERACTIVE, REUSE
 
 LOG_OPTIONS = (
     click.option(
@@ -72,19 +73,8 @@ def details() -> None:
     help="Run a command in an app container on the servers",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@click.option(
-    "-i",
-    "--interactive",
-    is_flag=True,
-    default=False,
-    help="Attach a terminal over ssh (for a shell or console)",
-)
-@click.option(
-    "--reuse",
-    is_flag=True,
-    default=False,
-    help="Run in the container that is already up, not a new one",
-)
+@INTERACTIVE
+@REUSE
 @click.option(
     "-e",
     "--env",

@@ -823,7 +823,7 @@ def abandon_boot(
     """
     steps = [
         boot_marker.stop_boot(marker),
-        audit.record(f"Abandoned the boot of app version {config.version} after an interrupt", role),
+        audit.record(f"Abandoned the unfinished boot of app version {config.version}", role),
     ]
     if previous is not None:
         steps.append(docker("start", container_name(previous, role), Raw(">/dev/null")))

@@ -8,9 +8,9 @@ If a container fails after others already switched, those are switched back to t
 ran before, so the fleet never stays mixed (``rollback_on_failure=False`` keeps Kamal's behaviour:
 the switched hosts stay on the new version).
 
-If the run is interrupted (Ctrl-C, SIGTERM) while boots are in flight, the boot commands already
-sent would carry on without the deploy lock, so each one is stopped on its host and the previous
-version made live again, before the lock is released.
+A boot whose result never comes back (the run is interrupted by Ctrl-C or SIGTERM, the connection
+breaks, the command times out) would carry on without the deploy lock, so it is stopped on its
+host and the previous version made live again, before the lock is released.
 """
 
 from __future__ import annotations
@@ -47,6 +47,9 @@ class Booted:
     @property
     def key(self) -> str:
         return f"{self.host} ({self.role.name})"
+
+
+STOP_UNFINISHED_TIMEOUT = 20.0  # seconds to reach a host again and undo a boot left running there
 
 
 class BootFailed(HostError):
@@ -209,11 +212,20 @@ async def boot(
             await on_roles(run, group, boot_one, parallel_roles=run.config.boot.parallel_roles)
         except asyncio.CancelledError:
             barrier.close()
-            await undo_interrupted(run, config, list(in_flight.values()), booted, audit, rollback_on_failure)
+            unfinished = list(in_flight.values())
+            if unfinished:
+                where = ", ".join(item.key for item in unfinished)
+                output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
+                await stop_unfinished(run, config, unfinished, audit)
+            if rollback_on_failure and booted:
+                with contextlib.suppress(Exception):
+                    await switch_back(run, config, booted, audit)
             raise
         except Exception as exc:
             barrier.close()
             message = failure_summary(exc)
+            if in_flight:  # the connection broke or the command timed out: the boot may still run there
+                message += "\n" + await stop_unfinished(run, config, list(in_flight.values()), audit)
             if rollback_on_failure and booted:
                 message += "\n" + await switch_back(run, config, booted, audit)
             elif booted:
@@ -282,21 +294,10 @@ async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Aud
     return "\n".join(lines)
 
 
-async def undo_interrupted(
-    run: Run,
-    config: Config,
-    in_flight: list[Booted],
-    booted: list[Booted],
-    audit: Audit,
-    rollback: bool,
-) -> None:
-    """After an interrupt: stop the boots still in flight and put their previous version back;
-    with ``rollback``, switch the finished ones back too. Errors are reported, not raised."""
-    if not in_flight and not (rollback and booted):
-        return
-    if in_flight:
-        where = ", ".join(item.key for item in in_flight)
-        run.output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
+async def stop_unfinished(run: Run, config: Config, unfinished: list[Booted], audit: Audit) -> str:
+    """Stop boots whose result never came back (interrupt, lost connection, timeout) on their hosts and
+    put the previous version back; return a summary. A host that cannot be reached in time is reported.
+    """
 
     def abandon(item: Booted) -> Command:
         previous = run.config.with_version(item.old_version) if item.old_version else None
@@ -304,29 +305,40 @@ async def undo_interrupted(
             config, item.role, item.host, marker=item.marker, previous=previous, audit=audit
         )
 
-    failed = await on_containers(run, in_flight, abandon)
-    for item in in_flight:
+    failed = await on_containers(run, unfinished, abandon, timeout=STOP_UNFINISHED_TIMEOUT)
+    lines = []
+    for item in unfinished:
         key = item.key
         if key in failed:
-            run.output.error(f"Could not stop the boot on {key}: {describe_failure(failed[key])}")
+            line = f"Could not stop the boot on {key}: {describe_failure(failed[key])}"
+            run.output.warn(line)
         elif item.old_version:
-            run.output.say(f"Stopped the boot on {key}, back on version {item.old_version}", "yellow")
+            line = f"Stopped the boot on {key}, back on version {item.old_version}"
+            run.output.say(line, "yellow")
         else:
-            run.output.say(f"Stopped the boot on {key} and its new container", "yellow")
-    if rollback and booted:
-        with contextlib.suppress(Exception):
-            await switch_back(run, config, booted, audit)
+            line = f"Stopped the boot on {key} and its new container"
+            run.output.say(line, "yellow")
+        lines.append(line)
+    return "\n".join(lines)
 
 
 async def on_containers(
-    run: Run, items: Sequence[Booted], command_for: Callable[[Booted], Command]
+    run: Run,
+    items: Sequence[Booted],
+    command_for: Callable[[Booted], Command],
+    *,
+    timeout: float | None = None,
 ) -> dict[str, BaseException]:
-    """Run one command per booted container, all at once; return the failures by ``host (role)``."""
+    """Run one command per booted container, all at once; return the failures by ``host (role)``.
+    ``timeout`` bounds each host's whole attempt, connecting again included."""
     by_key = {item.key: item for item in items}
 
     async def one(key: str) -> None:
         item = by_key[key]
-        await run.executor.run(item.host, command_for(item))
+        try:
+            await asyncio.wait_for(run.executor.run(item.host, command_for(item)), timeout)
+        except TimeoutError:
+            raise HostError(item.host, f"no answer within {timeout:g} s") from None
 
     try:
         await run_on(by_key, one)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 
 import pytest
@@ -43,3 +44,41 @@ def test_paused_host_mid_deploy_fails_naming_it_and_a_rerun_completes(project: P
     (project.root / ".kamal" / "hooks" / "pre-app-boot").unlink()
     project.deploy("pause-2")
     project.assert_settled("pause-2")
+
+
+def test_connection_cut_mid_boot_stops_that_boot_and_a_rerun_completes(project: Project) -> None:
+    """sshd's session processes on one web host are killed while its new container is booting: the
+    connection breaks but the boot command would go on there, so pykamal connects again, stops it
+    and puts the old version back before releasing the lock."""
+    sandbox = project.sandbox
+    _, cut = project.web
+    project.write(boot_delay=3)  # the new web container answers its health check 3 s after it starts
+    project.deploy("cut-1")
+    running = project.start_deploy("cut-2")
+    running.wait_for(f"Booting hello-web-cut-2 on {cut}")
+    time.sleep(1.0)  # the boot command runs on the host; kamal-proxy waits for the health check
+    # the per-connection sshd processes, not the listener: new connections are still accepted
+    killed = subprocess.run(
+        ["docker", "exec", sandbox.container(cut), "pkill", "-f", "^sshd: root"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert killed.returncode == 0, killed.stderr
+    code = running.wait(timeout=120)
+    output = running.output
+
+    assert code == 1, output
+    assert "Traceback" not in output
+    assert cut in output and "connection" in output.lower(), output
+    assert f"Stopped the boot on {cut} (web), back on version cut-1" in output
+    time.sleep(5)  # the new container would be healthy by now, had its boot gone on
+    for host in project.web:
+        assert http_get(host) == (200, "cut-1\n"), (host, output)
+        assert project.proxy_target(host) == "hello-web-cut-1", host
+        assert project.running_versions(host, "web") == ["cut-1"], host
+    assert project.running_versions(project.worker[0], "worker") == ["cut-1"]
+    assert not project.lock_present()
+
+    project.deploy("cut-2")
+    project.assert_settled("cut-2")

@@ -22,6 +22,7 @@ from pykamal.errors import PykamalError, RemoteError
 from pykamal.flows import deploy
 from pykamal.flows.context import Run
 from pykamal.remote.fake import RecordingExecutor
+from pykamal.remote.result import HostError
 
 RUNNING_V1 = {
     "h1": host_state([("app-web-v1", "web", "running", "v1")], latest="v1"),
@@ -166,10 +167,10 @@ def test_an_interrupt_stops_the_boots_in_flight_and_switches_the_finished_ones_b
 
     h1, h2 = executor.commands("h1"), executor.commands("h2")
     boot = h2[index_of(h2, "--name app-web-v2")]
-    marker = re.search(r"echo \$\$ > (\S+) ?\)", boot)
+    marker = re.search(r"ln -s \$\$ (\S+)", boot)
     assert marker, boot
-    undo = h2[index_of(h2, "Abandoned the boot of app version v2")]
-    assert undo.index(f"echo abandoned > {marker.group(1)}") < undo.index("docker start app-web-v1")
+    undo = h2[index_of(h2, "Abandoned the unfinished boot of app version v2")]
+    assert undo.index(f"ln -s abandoned {marker.group(1)}") < undo.index("docker start app-web-v1")
     assert undo.index("docker start app-web-v1") < undo.index("docker stop app-web-v2")
     assert undo.count("kamal-proxy deploy app-web") == 2  # before and after stopping the new container
     assert undo.rindex("kamal-proxy deploy app-web") > undo.index("docker stop app-web-v2")
@@ -189,7 +190,7 @@ def test_an_interrupt_before_any_boot_finished_touches_only_the_hosts_in_flight(
 
     interrupt_when(run, executor, r"kamal-proxy deploy app-web", "h2")
 
-    assert sorted(executor.hosts_for("Abandoned the boot of app version v2")) == ["h1", "h2"]
+    assert sorted(executor.hosts_for("Abandoned the unfinished boot of app version v2")) == ["h1", "h2"]
     assert not executor.hosts_for("Switching back to version v1")
 
 
@@ -200,10 +201,41 @@ def test_an_interrupted_first_boot_stops_the_new_container(project: Project) -> 
 
     interrupt_when(run, executor, r"kamal-proxy deploy app-web", "h1")
 
-    undo = executor.commands("h1")[index_of(executor.commands("h1"), "Abandoned the boot")]
+    undo = executor.commands("h1")[index_of(executor.commands("h1"), "Abandoned the unfinished boot")]
     assert "docker stop app-web-v2" in undo
     assert "docker start" not in undo and "kamal-proxy deploy" not in undo
     assert "Stopped the boot on h1 (web) and its new container" in printed(run)
+
+
+def test_a_boot_whose_connection_broke_is_stopped_on_its_host(project: Project) -> None:
+    run = project.run(roles="web")
+    executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
+    lost = HostError("h2", "lost the connection while running `...`: connection reset")
+    executor.respond(r"--name app-web-v2", host="h2", raises=lost, times=1, delay=0.05)
+
+    with pytest.raises(RemoteError) as error:
+        go(deploy.deploy(run, skip_push=True))
+
+    h2 = executor.commands("h2")
+    undo = h2[index_of(h2, "Abandoned the unfinished boot of app version v2")]
+    assert "docker start app-web-v1" in undo and "docker stop app-web-v2" in undo
+    assert "Stopped the boot on h2 (web), back on version v1" in str(error.value)
+    assert "Switched h1 (web) back to version v1" in str(error.value)
+    assert "rm -r .kamal/lock-app" in executor.commands("h1")[-1]
+
+
+def test_a_host_that_cannot_be_reached_to_stop_its_boot_is_named(project: Project) -> None:
+    run = project.run(roles="web")
+    executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
+    lost = HostError("h2", "lost the connection while running `...`: connection reset")
+    executor.respond(r"--name app-web-v2", host="h2", raises=lost, times=1)
+    unreachable = HostError("h2", "could not connect to root@h2:22: connection refused")
+    executor.respond(r"Abandoned the unfinished boot", host="h2", raises=unreachable)
+
+    with pytest.raises(RemoteError) as error:
+        go(deploy.deploy(run, skip_push=True))
+
+    assert "Could not stop the boot on h2 (web): could not connect" in str(error.value)
 
 
 def test_no_rollback_keeps_kamals_behaviour(project: Project) -> None:
