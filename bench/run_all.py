@@ -428,6 +428,22 @@ def fanout_floor(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int], cp
         f"hosts' share alone is {host_floor:.2f} s ({host_floor / one['wall']:.2f}×). With the hosts on",
         "other machines, as in real use, only the tool's own CPU time and the network remain:",
         f"pykamal's CPU grew {most['cpu'] / one['cpu']:.2f}× from {sizes[0]} to {sizes[-1]} hosts.",
+        *per_host_cpu(by, sizes),
+    ]
+
+
+def per_host_cpu(by: dict[tuple[str, int], dict[str, Any]], sizes: list[int]) -> list[str]:
+    """CPU per extra host, pykamal against the bare asyncssh client (when it was measured)."""
+    if ("asyncssh", sizes[-1]) not in by or len(sizes) < 2:
+        return []
+    extra = sizes[-1] - sizes[0]
+
+    def per_host(tool: str) -> float:
+        return (by[(tool, sizes[-1])]["cpu"] - by[(tool, sizes[0])]["cpu"]) / extra * 1000
+
+    return [
+        f"Each extra host cost pykamal {per_host('pykamal'):.1f} ms of CPU and the bare asyncssh client",
+        f"{per_host('asyncssh'):.1f} ms: pykamal's per-host work is the SSH library's own.",
     ]
 
 

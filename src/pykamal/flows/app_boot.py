@@ -338,7 +338,7 @@ async def on_containers(
         try:
             await asyncio.wait_for(run.executor.run(item.host, command_for(item)), timeout)
         except TimeoutError:
-            raise HostError(item.host, f"no answer within {timeout:g} s") from None
+            raise HostError(item.host, f"not done within {timeout:g} s") from None
 
     try:
         await run_on(by_key, one)
