@@ -170,8 +170,6 @@ def deploy_once(
 
 
 def container_id(name: str) -> str:
-    from pykamal.sandbox.docker import Docker
-
     return Docker().run(["inspect", "--format", "{{.Id}}", name]).stdout.strip()
 
 

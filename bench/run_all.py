@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -347,8 +348,9 @@ def deploy_section(deploy: dict[str, Any], plot: str | None) -> list[str]:
 
 def deploy_floor(rows: list[dict[str, Any]], cpus: int) -> list[str]:
     """How much of each tool's time outside health waits the hosts' own CPU work accounts for."""
-    if not all(row.get("pykamal_hosts_cpu") == row.get("pykamal_hosts_cpu") for row in rows):  # NaN
-        return []
+    measured = [row.get(f"{tool}_hosts_cpu", math.nan) for row in rows for tool in ("pykamal", "kamal")]
+    if any(math.isnan(value) for value in measured):
+        return []  # cgroups unreadable on that machine
     lines = [
         f"The hosts' work sets a floor: their CPU time and the tool's, spread over this machine's {cpus}",
         "CPU(s), is the least wall time a deploy can take here. Per host count, that floor against each",

@@ -806,7 +806,7 @@ def switch_back(config: Config, role: Role, host: str, *, failed_version: str, a
     """Restart ``config.version``'s stopped container, make it live again, stop ``failed_version``."""
     return combine(
         audit.record(f"Switching back to version {config.version} after a failed deploy", role),
-        docker("start", container_name(config, role)),
+        start(config, role),
         *switch_to(config, role, host),
         ignore_failure(stop_by_name(config, role, failed_version)),
     )
@@ -826,7 +826,7 @@ def abandon_boot(
         audit.record(f"Abandoned the unfinished boot of app version {config.version}", role),
     ]
     if previous is not None:
-        steps.append(docker("start", container_name(previous, role), Raw(">/dev/null")))
+        steps.append(cmd(start(previous, role), Raw(">/dev/null")))
         steps += switch_to(previous, role, host)
     steps.append(ignore_failure(stop_by_name(config, role, config.version)))
     if previous is not None and role.running_proxy:

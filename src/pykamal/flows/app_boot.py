@@ -16,7 +16,6 @@ host and the previous version made live again, before the lock is released.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import secrets as _random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -218,8 +217,7 @@ async def boot(
                 output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
                 await stop_unfinished(run, config, unfinished, audit)
             if rollback_on_failure and booted:
-                with contextlib.suppress(Exception):
-                    await switch_back(run, config, booted, audit)
+                await switch_back(run, config, booted, audit)  # reports its failures, never raises them
             raise
         except Exception as exc:
             barrier.close()
