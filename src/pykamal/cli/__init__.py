@@ -10,8 +10,20 @@ from pykamal.cli.core import root
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    quiet_third_party_warnings()
     code = run(args)
     sys.exit(code)
+
+
+def quiet_third_party_warnings() -> None:
+    """Deprecation notices from dependencies (asyncssh's DSA support under a newer cryptography)
+    are for their maintainers, not for someone deploying: hide every warning raised outside
+    pykamal, unless the user asked for warnings with ``-W`` or ``PYTHONWARNINGS``."""
+    if sys.warnoptions:
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"(?!pykamal(\.|$))")
 
 
 def run(args: list[str]) -> int:
