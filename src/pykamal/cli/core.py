@@ -38,6 +38,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "secrets": ("pykamal.cli.secrets", "secrets"),
     "server": ("pykamal.cli.server", "server"),
     "setup": ("pykamal.cli.deploy", "setup"),
+    "status": ("pykamal.cli.status", "status"),
     "version": ("pykamal.cli.main_cmds", "version"),
 }
 
@@ -64,6 +65,7 @@ SUMMARIES: dict[str, str] = {
     "secrets": "Fetch, extract and print secrets",
     "server": "Run commands on the servers; install Docker where it is missing",
     "setup": "Install Docker where needed, boot accessories, then deploy",
+    "status": "Show what runs where on every server, and flag drift",
     "version": "Print the pykamal version",
 }
 

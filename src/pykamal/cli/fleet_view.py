@@ -1,0 +1,193 @@
+"""Tables for ``status`` and ``doctor``, drawn with rich (imported only here, when a table is drawn).
+
+On a terminal: colour and box lines. Piped, or with ``NO_COLOR`` or ``TERM=dumb``: plain text with
+no colour and no cursor movement, columns separated by spaces and ``-`` for an empty cell.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from pykamal.flows.status import FleetStatus
+
+EMPTY = "-"
+
+
+def plain_output(stream: TextIO | None = None) -> bool:
+    """True when output must be plain: not a terminal, ``NO_COLOR`` set, or ``TERM=dumb``."""
+    stream = stream or sys.stdout
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return not tty or bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+
+
+def console(stream: TextIO | None = None) -> Console:
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    if plain_output(stream):
+        return Console(
+            file=stream,
+            color_system=None,
+            force_terminal=False,
+            no_color=True,
+            highlight=False,
+            emoji=False,
+            width=int(os.environ.get("COLUMNS", "0") or 0) or 240,
+            soft_wrap=True,
+        )
+    return Console(file=stream, highlight=False, emoji=False)
+
+
+def format_age(seconds: float | None) -> str:
+    if seconds is None:
+        return EMPTY
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours}h{minutes:02d}m"
+    days, hours = divmod(hours, 24)
+    return f"{days}d{hours:02d}h"
+
+
+def _table(title: str | None, columns: list[str], plain: bool) -> Any:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=None if plain else box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 2) if plain else (0, 1),
+        header_style="" if plain else "bold",
+        title_style="" if plain else "bold",
+    )
+    for name in columns:
+        table.add_column(name, no_wrap=True, overflow="fold")
+    return table
+
+
+def _cell(text: object, style: str | None = None) -> Any:
+    from rich.text import Text
+
+    value = EMPTY if text is None or text == "" else str(text)
+    return Text(value, style=style or "")
+
+
+def _mark(flagged: bool) -> Any:
+    from rich.text import Text
+
+    return Text("!" if flagged else " ", style="bold red")
+
+
+def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -> RenderableType:
+    """The whole ``status`` screen: roles, accessories, hosts, the lock and the drift list."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[RenderableType] = []
+    name = fleet.service + (f" ({fleet.destination})" if fleet.destination else "")
+    parts.append(Text(f"{name}: fleet status at {fleet.checked_at:%Y-%m-%d %H:%M:%S} UTC", style="bold"))
+
+    roles = _table(None, ["", "ROLE", "HOST", "VERSION", "STATE", "UPTIME", "PROXY", "OTHER VERSIONS"], plain)
+    for row in fleet.roles:
+        flagged = fleet.drift_for(row.host, row.role)
+        mark = _mark(bool(flagged))
+        if row.problem is not None:
+            roles.add_row(
+                mark, _cell(row.role), _cell(row.host), _cell("?"), _cell(row.problem, "red"), "", "", ""
+            )
+            continue
+        running = row.state in ("running", "restarting")
+        state_style = "red" if flagged else "green" if running else ""
+        roles.add_row(
+            mark,
+            _cell(row.role),
+            _cell(row.host),
+            _cell(row.version, "bold" if not flagged else "bold red"),
+            _cell(row.state or "no container", state_style),
+            _cell(format_age(row.uptime)),
+            _cell(_proxy_text(row), None if row.proxy is None or row.proxy.routes_to_current else "red"),
+            _cell(", ".join(row.other_versions)),
+        )
+    parts.append(roles)
+
+    if fleet.accessories:
+        accessories = _table("Accessories", ["ACCESSORY", "HOST", "STATE", "IMAGE", "UPTIME"], plain)
+        for acc in fleet.accessories:
+            state = acc.problem or acc.state or "not booted"
+            style = "green" if acc.state == "running" else "red"
+            accessories.add_row(
+                _cell(acc.accessory),
+                _cell(acc.host),
+                _cell(state, style),
+                _cell(acc.image),
+                _cell(format_age(acc.uptime)),
+            )
+        parts.append(accessories)
+
+    hosts = _table("Hosts", ["", "HOST", "DOCKER", "KAMAL-PROXY", "PROXY STATE"], plain)
+    for host in fleet.hosts:
+        host_flagged = any(d.role is None for d in fleet.drift_for(host.host))
+        if not host.reachable:
+            hosts.add_row(_mark(True), _cell(host.host), _cell(f"unreachable: {host.error}", "red"), "", "")
+            continue
+        docker = "running" if host.docker == "ok" else host.error
+        hosts.add_row(
+            _mark(host_flagged),
+            _cell(host.host),
+            _cell(docker, "green" if host.docker == "ok" else "red"),
+            _cell(host.proxy_version),
+            _cell(host.proxy_state),
+        )
+    parts.append(hosts)
+
+    parts.append(Text(_lock_text(fleet)))
+    if fleet.drift:
+        parts.append(Text(f"Drift ({len(fleet.drift)}):", style="bold red"))
+        for item in fleet.drift:
+            parts.append(Text(f"  ! {item.message}", style="red"))
+    else:
+        parts.append(Text("No drift: every host runs what it should.", style="green"))
+    if footer:
+        parts.append(Text(footer, style="dim"))
+    return Group(*parts)
+
+
+def _proxy_text(row: Any) -> str:
+    proxy = row.proxy
+    if proxy is None:
+        return EMPTY
+    if proxy.target is None:
+        return f"no route ({proxy.state})" if proxy.state else "no route"
+    if proxy.routes_to_current:
+        return f"{proxy.state} -> {proxy.target}"
+    state = proxy.target_state or "missing"
+    return f"{proxy.state} -> {proxy.target} ({state})"
+
+
+def _lock_text(fleet: FleetStatus) -> str:
+    lock = fleet.lock
+    if lock is None:
+        return "Deploy lock: free"
+    who = lock.locked_by or "unknown"
+    text = f"Deploy lock: held by {who} on {lock.host} for {format_age(lock.age)}"
+    if lock.message:
+        text += f": {lock.message}"
+    if lock.version:
+        text += f" (version {lock.version})"
+    return text
