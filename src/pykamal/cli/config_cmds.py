@@ -20,6 +20,7 @@ DOC_SECTIONS = (
     "servers",
     "ssh",
     "sshkit",
+    "x-pykamal",
 )
 
 

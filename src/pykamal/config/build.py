@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from pykamal import KAMAL_COMPAT_VERSION
-from pykamal.config import model, validate
+from pykamal.config import extensions, model, validate
 from pykamal.config.rubyish import blank, deep_merge, present, to_s, truthy
 from pykamal.errors import ConfigError
 
@@ -91,6 +91,7 @@ def build_config(
         readiness_delay=_int_or(raw.get("readiness_delay"), 7),
         deploy_timeout=_int_or(raw.get("deploy_timeout"), 30),
         drain_timeout=_int_or(raw.get("drain_timeout"), 30),
+        extensions=extensions.build(raw, roles, primary_role_name),
         raw=raw,
     )
 

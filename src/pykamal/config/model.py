@@ -15,6 +15,7 @@ from pykamal.config.rubyish import argumentize, optionize, present
 
 if TYPE_CHECKING:
     from pykamal.commands.base import Sensitive
+    from pykamal.config.extensions import Extensions
     from pykamal.secrets import Secrets
 
 
@@ -280,6 +281,12 @@ class Accessory:
     proxy: ProxyConfig | None = None
 
 
+def _default_extensions() -> Extensions:
+    from pykamal.config.extensions import Extensions
+
+    return Extensions()
+
+
 # --- the whole configuration --------------------------------------------------------------------
 
 
@@ -343,6 +350,7 @@ class Config:
     deploy_timeout: int = 30
     drain_timeout: int = 30
     run_directory: str = ".kamal"  # accepted for compatibility; Kamal 2.11 always uses .kamal
+    extensions: Extensions = field(default_factory=lambda: _default_extensions())  # x-pykamal
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     # --- version and secrets (both lazy) ------------------------------------------------------

@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from pykamal.config import schema
+from pykamal.config import extensions, schema
 from pykamal.config.rubyish import blank, present, to_s, truthy
 from pykamal.errors import ConfigError
 
 _DESCRIPTIONS = {
     "string": "a string",
     "integer": "an integer",
+    "number": "a number",
     "boolean": "a boolean",
     "hash": "a hash",
     "array": "an array",
@@ -40,6 +41,8 @@ def is_type(value: Any, type_name: str) -> bool:
         return isinstance(value, str)
     if type_name == "integer":
         return isinstance(value, int) and not isinstance(value, bool)
+    if type_name == "number":
+        return isinstance(value, int | float) and not isinstance(value, bool)
     if type_name == "boolean":
         return isinstance(value, bool)
     if type_name == "hash":
@@ -208,6 +211,7 @@ def validate(raw: dict[Any, Any]) -> None:
     validate_proxy(raw.get("proxy"), "proxy")
     _validate_ssh(raw.get("ssh") or {})
     Checker("sshkit").check_fields(raw.get("sshkit") or {}, schema.SSHKIT)
+    extensions.validate(raw)
 
 
 def _validate_servers(raw: dict[Any, Any]) -> None:
