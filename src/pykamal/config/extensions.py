@@ -6,6 +6,7 @@ key path (``x-pykamal/release/timeout: should be an integer``). Other ``x-`` key
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +142,7 @@ def _validate_canary(checker: Any, canary: dict[Any, Any]) -> None:
             checker.error("should be a fraction between 0 and 1 (0.02 is 2 %)")
 
 
-def build(raw: dict[Any, Any], roles: tuple[Role, ...], primary_role: str) -> Extensions:
+def build(raw: dict[Any, Any], roles: Sequence[Role], primary_role: str) -> Extensions:
     """The typed settings; checks that need the roles (release role, canary host count) run here."""
     section = raw.get(KEY) or {}
     return Extensions(
@@ -151,7 +152,7 @@ def build(raw: dict[Any, Any], roles: tuple[Role, ...], primary_role: str) -> Ex
     )
 
 
-def _release(release: dict[Any, Any] | None, roles: tuple[Role, ...], primary_role: str) -> Release | None:
+def _release(release: dict[Any, Any] | None, roles: Sequence[Role], primary_role: str) -> Release | None:
     if release is None:
         return None
     name = to_s(release.get("role") or primary_role)
@@ -174,7 +175,7 @@ def _notifier(index: int, entry: dict[Any, Any]) -> Notifier:
     )
 
 
-def _canary(canary: dict[Any, Any] | None, roles: tuple[Role, ...]) -> Canary:
+def _canary(canary: dict[Any, Any] | None, roles: Sequence[Role]) -> Canary:
     if canary is None:
         return Canary()
     settings = Canary(

@@ -88,9 +88,15 @@ def test_other_x_keys_stay_ignored(write_config: Callable[..., str]) -> None:
             "x-pykamal:\n  notify:\n    - {url_secret: A, events: [deployed]}\n",
             "x-pykamal/notify/0/events: unknown events deployed",
         ),
-        ("x-pykamal:\n  notify:\n    - {url_secret: A, timeout: x}\n", "x-pykamal/notify/0/timeout: should be a number"),
+        (
+            "x-pykamal:\n  notify:\n    - {url_secret: A, timeout: x}\n",
+            "x-pykamal/notify/0/timeout: should be a number",
+        ),
         ("x-pykamal:\n  canary: {hosts: 0}\n", "x-pykamal/canary/hosts: should be at least 1"),
-        ("x-pykamal:\n  canary: {max_error_rate: 5}\n", "x-pykamal/canary/max_error_rate: should be a fraction"),
+        (
+            "x-pykamal:\n  canary: {max_error_rate: 5}\n",
+            "x-pykamal/canary/max_error_rate: should be a fraction",
+        ),
         ("x-pykamal:\n  canary: {watch_time: 5}\n", "x-pykamal/canary: unknown key: watch_time"),
     ],
 )
