@@ -90,11 +90,7 @@ def details(name: str) -> None:
     _run("details", lambda run: flows.details(run, name))
 
 
-@accessory.command(
-    "exec",
-    help="Run a command inside the accessory container on its hosts",
-    context_settings={"ignore_unknown_options": True},
-)
+@accessory.command("exec", help="Run a command inside the accessory container on its hosts")
 @INTERACTIVE
 @REUSE
 @NAME

@@ -8,6 +8,7 @@ import click
 
 from pykamal.cli.core import group
 from pykamal.cli.exec_options import INTERACTIVE, REUSE
+from pykamal.cli.thor_args import HashOption
 
 LOG_OPTIONS = (
     click.option(
@@ -68,19 +69,15 @@ def details() -> None:
     _execute("details", flow.details)
 
 
-@app.command(
-    "exec",
-    help="Run a command in an app container on the servers",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-)
+@app.command("exec", help="Run a command in an app container on the servers")
 @INTERACTIVE
 @REUSE
 @click.option(
     "-e",
     "--env",
     "env",
-    multiple=True,
-    help="Extra environment variable for the command, as KEY:VALUE (repeatable)",
+    cls=HashOption,
+    help="Environment variables for the command: -e KEY:VALUE [KEY2:VALUE2 ...]",
 )
 @click.option("--detach", is_flag=True, default=False, help="Start the command in the background and return")
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)

@@ -152,12 +152,20 @@ def _absorb_globals(ctx: click.Context, params: dict[str, Any]) -> None:
 
 
 class KamalCommand(click.Command):
-    """A command that also accepts the global options."""
+    """A command that also accepts the global options, parsed by Kamal's rules (cli/thor_args.py)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from pykamal.cli.thor_args import add_negations
+
         kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
         super().__init__(*args, **kwargs)
         self.params.extend(_global_params())
+        add_negations(self.params)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from pykamal.cli.thor_args import reorder
+
+        return super().parse_args(ctx, reorder(self, ctx, args))
 
     def invoke(self, ctx: click.Context) -> Any:
         _absorb_globals(ctx, ctx.params)
@@ -170,9 +178,12 @@ class KamalGroup(click.Group):
     command_class = KamalCommand
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from pykamal.cli.thor_args import add_negations
+
         kwargs.setdefault("context_settings", CONTEXT_SETTINGS)
         super().__init__(*args, **kwargs)
         self.params.extend(_global_params())
+        add_negations(self.params)
 
     def invoke(self, ctx: click.Context) -> Any:
         _absorb_globals(ctx, ctx.params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pykamal.cli.core import group
+from pykamal.cli.thor_args import ArrayOption
 
 
 def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
@@ -41,8 +42,8 @@ def boot() -> None:
 @click.option("--debug/--no-debug", default=False, help="Turn on proxy debug logging")
 @click.option(
     "--docker-options",
-    multiple=True,
-    help="Extra docker run option, as option=value (repeatable)",
+    cls=ArrayOption,
+    help="Extra docker run options: --docker-options option=value [option2=value2 ...]",
 )
 def boot_config(
     subcommand: str,

@@ -18,11 +18,7 @@ def server() -> None:
     pass
 
 
-@server.command(
-    "exec",
-    help="Run a shell command on the servers",
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
-)
+@server.command("exec", help="Run a shell command on the servers")
 @click.option(
     "-i",
     "--interactive",
