@@ -63,7 +63,8 @@ def test_server_exec_runs_on_every_host_with_audit_and_prints_by_host(
     executor: RecordingExecutor, capsys: pytest.CaptureFixture[str]
 ) -> None:
     executor.respond(r"^uptime", stdout=" 12:00 up 3 days\n")
-    assert run(["server", "exec", "uptime", "-p"]) == 0  # "-p" after the command belongs to it
+    # after "--" every word belongs to the command, even one naming an option ("-p": --primary)
+    assert run(["server", "exec", "uptime", "--", "-p"]) == 0
     out = capsys.readouterr().out
     assert "Running 'uptime -p' on 10.0.0.1, 10.0.0.2, 10.0.0.3..." in out
     for host in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
