@@ -16,6 +16,12 @@ SKIP_PUSH = click.option(
 NO_CACHE = click.option(
     "--no-cache", is_flag=True, default=False, help="Ignore cached layers and build every step"
 )
+SKIP_RELEASE = click.option(
+    "--skip-release",
+    is_flag=True,
+    default=False,
+    help="Do not run the release command (x-pykamal/release) before booting",
+)
 PLAN = click.option(
     "--plan", is_flag=True, default=False, help="Print every command per host; run nothing remote"
 )
@@ -31,15 +37,18 @@ NO_ROLLBACK = click.option(
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
+@SKIP_RELEASE
 @PLAN
-def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> None:
+def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute
 
     execute(
         "deploy",
         None,
-        lambda run: flow.deploy(run, skip_push=skip_push, rollback_on_failure=not no_rollback),
+        lambda run: flow.deploy(
+            run, skip_push=skip_push, rollback_on_failure=not no_rollback, skip_release=skip_release
+        ),
         plan=plan,
         skip_push=skip_push,
         no_cache=no_cache,
@@ -50,15 +59,22 @@ def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> No
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
+@SKIP_RELEASE
 @PLAN
-def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> None:
+def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute
 
     execute(
         "redeploy",
         None,
-        lambda run: flow.deploy(run, skip_push=skip_push, rollback_on_failure=not no_rollback, redeploy=True),
+        lambda run: flow.deploy(
+            run,
+            skip_push=skip_push,
+            rollback_on_failure=not no_rollback,
+            redeploy=True,
+            skip_release=skip_release,
+        ),
         plan=plan,
         skip_push=skip_push,
         no_cache=no_cache,
@@ -69,15 +85,18 @@ def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> 
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
+@SKIP_RELEASE
 @PLAN
-def setup(skip_push: bool, no_cache: bool, no_rollback: bool, plan: bool) -> None:
+def setup(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute
 
     execute(
         "setup",
         None,
-        lambda run: flow.setup(run, skip_push=skip_push, rollback_on_failure=not no_rollback),
+        lambda run: flow.setup(
+            run, skip_push=skip_push, rollback_on_failure=not no_rollback, skip_release=skip_release
+        ),
         plan=plan,
         skip_push=skip_push,
         no_cache=no_cache,
@@ -94,6 +113,15 @@ def rollback(version_arg: str | None, no_rollback: bool) -> None:
     execute(
         "rollback", None, lambda run: flow.rollback(run, version_arg, rollback_on_failure=not no_rollback)
     )
+
+
+@command("release")
+@PLAN
+def release(plan: bool) -> None:
+    from pykamal.flows import release as flow
+    from pykamal.flows.plan import execute
+
+    execute("release", None, flow.release_alone, plan=plan)
 
 
 @command("remove")

@@ -45,6 +45,7 @@ async def deploy(
     rollback_on_failure: bool = True,
     boot_accessories: bool = False,
     redeploy: bool = False,
+    skip_release: bool = False,
 ) -> None:
     """Deploy (or, with ``redeploy``, deploy without proxy boot and prune) the run's version."""
     runtime = Runtime(run)
@@ -63,6 +64,10 @@ async def deploy(
                 from pykamal.flows import accessory
 
                 await accessory.boot(run, accessory.ALL)
+            if not skip_release:
+                from pykamal.flows import release
+
+                await release.run_release(run)
             run.output.say("Detect stale containers...")
             await boot_app(run, states, rollback_on_failure=rollback_on_failure, prune=not redeploy)
     finally:
@@ -106,14 +111,20 @@ async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failur
             await run_on(others, lambda host: run.executor.run(host, command))
 
 
-async def setup(run: Run, *, skip_push: bool = False, rollback_on_failure: bool = True) -> None:
+async def setup(
+    run: Run, *, skip_push: bool = False, rollback_on_failure: bool = True, skip_release: bool = False
+) -> None:
     runtime = Runtime(run)
     try:
         async with locked(run):
             run.output.say("Ensure Docker is installed...")
             await bootstrap(run)
             await deploy(
-                run, skip_push=skip_push, rollback_on_failure=rollback_on_failure, boot_accessories=True
+                run,
+                skip_push=skip_push,
+                rollback_on_failure=rollback_on_failure,
+                boot_accessories=True,
+                skip_release=skip_release,
             )
     finally:
         runtime.finish()
@@ -273,6 +284,11 @@ async def rollback(run: Run, version: str | None = None, *, rollback_on_failure:
                     "(use 'pykamal app containers' for available versions)"
                 )
             await run.hook("pre-deploy", with_secrets=True)
+            from pykamal.flows.release import skipped_note
+
+            note = skipped_note(run)
+            if note:
+                run.output.say(note)
             await app_boot.boot(run, rollback_on_failure=rollback_on_failure)
             rolled_back = True
     finally:
