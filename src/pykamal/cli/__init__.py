@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 from pykamal.cli.core import root
 
@@ -30,12 +31,14 @@ def run(args: list[str]) -> int:
     """Run the CLI and return the exit code; user-facing errors become one red line."""
     import click
 
+    from pykamal.cli.context import Globals
     from pykamal.errors import PykamalError
 
+    globals_ = Globals()
     try:
-        root.main(args=args, prog_name="pykamal", standalone_mode=False)
+        root.main(args=args, prog_name="pykamal", standalone_mode=False, obj=globals_)
     except PykamalError as exc:
-        _print_error(exc)
+        _print_error(exc, output=globals_._output)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
@@ -51,8 +54,11 @@ def run(args: list[str]) -> int:
     except Exception as exc:  # last line of defence: never a traceback unless verbose
         if _verbose(args):
             raise
-        _print_error(exc, unexpected=True)
+        _print_error(exc, unexpected=True, output=globals_._output)
         return 1
+    finally:
+        if globals_._output is not None:
+            globals_._output.close()
     return 0
 
 
@@ -60,12 +66,16 @@ def _verbose(args: list[str]) -> bool:
     return "-v" in args or "--verbose" in args or bool(os.environ.get("PYKAMAL_DEBUG"))
 
 
-def _print_error(exc: BaseException, unexpected: bool = False) -> None:
+def _print_error(exc: BaseException, unexpected: bool = False, output: Any = None) -> None:
+    """One red line (more for several hosts), masked with every secret the run has seen."""
     import click
 
     message = _printable(str(exc).strip()) or exc.__class__.__name__
     if unexpected:
         message = f"unexpected {exc.__class__.__name__}: {message} (run with -v for details)"
+    if output is not None:
+        output.failed(message)
+        return
     first, *rest = message.split("\n")
     click.secho(f"  ERROR {first}", fg="red", err=True)
     for line in rest:

@@ -20,7 +20,9 @@ class Globals:
     config_file: str | None = None
     destination: str | None = None
     skip_hooks: bool = False
+    output_format: str = "text"
     _config: Any = field(default=None, repr=False)
+    _output: Any = field(default=None, repr=False)  # the invocation's Output, once something runs
 
     @property
     def config_path(self) -> str:

@@ -33,7 +33,26 @@ NO_ROLLBACK = click.option(
 )
 
 
+def _set_output_format(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value:
+        from pykamal.cli.context import get_globals
+
+        get_globals().output_format = value
+
+
+OUTPUT = click.option(
+    "--output",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_output_format,
+    help="text (default: live view on a terminal) or json (one event per line on stdout)",
+)
+
+
 @command("deploy")
+@OUTPUT
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
@@ -56,6 +75,7 @@ def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: boo
 
 
 @command("redeploy")
+@OUTPUT
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
@@ -82,6 +102,7 @@ def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: b
 
 
 @command("setup")
+@OUTPUT
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
@@ -104,6 +125,7 @@ def setup(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool
 
 
 @command("rollback")
+@OUTPUT
 @click.argument("version_arg", metavar="[VERSION]", required=False)
 @NO_ROLLBACK
 def rollback(version_arg: str | None, no_rollback: bool) -> None:

@@ -665,7 +665,7 @@ def history(config: Config, role: Role) -> Command:
 # --- booting ---------------------------------------------------------------------------------------
 
 HEALTH_MARK = f"{MARK}-health-log"
-FAILURE_LOG_LINES = 100
+FAILURE_LOG_LINES = 30
 
 
 def stop_by_name(config: Config, role: Role, version: str) -> Command:
@@ -780,9 +780,26 @@ def boots_directory(config: Config) -> str:
     return f"{config.apps_directory}/boots"
 
 
+STATE_MARK = f"{MARK}-state"
+PROXY_CHECK_MARK = f"{MARK}-proxy-check"
+STATE_FORMAT = "{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} {{.State.Restarting}}"
+
+
 def failure_report(config: Config, role: Role, marker: str | None = None) -> Command:
-    """Logs and health log of ``config.version``'s container, then stop it (errors ignored)."""
+    """What a failed container left: its last log lines, its health log, its state (status, exit
+    code, OOM-killed, restarting) and kamal-proxy's last health check of it; then stop it (errors
+    ignored)."""
     version = config.version
+    name = container_name(config, role, version)
+    proxy_check = None
+    if role.running_proxy:
+        short_id = Subst(pipe(container_id_for_version(config, role, version), cmd("cut", "-c1-12")))
+        proxy_check = pipe(
+            cmd("docker", "logs", "kamal-proxy", "--since", "15m", Raw("2>&1")),
+            cmd("grep", "-F", "Healthcheck failed"),
+            cmd("grep", "-F", word(Raw('"'), short_id, Raw('"'))),
+            cmd("tail", "-n", "1"),
+        )
     return chain(
         boot_marker.release(marker) if marker else None,
         logs(
@@ -790,16 +807,29 @@ def failure_report(config: Config, role: Role, marker: str | None = None) -> Com
             role,
             container_id=container_id_for_version(config, role, version),
             lines=FAILURE_LOG_LINES,
+            timestamps=False,
         ),
         cmd("echo", HEALTH_MARK),
         container_health_log(config, role, version),
+        cmd("echo", STATE_MARK),
+        docker("inspect", "--format", STATE_FORMAT, name, Raw("2>/dev/null")),
+        cmd("echo", PROXY_CHECK_MARK) if proxy_check else None,
+        proxy_check,
         ignore_failure(cmd(stop(config, role, version), Raw(">/dev/null"))),
     )
 
 
-def split_failure_report(stdout: str) -> tuple[str, str]:
-    logs, _, health = stdout.partition(HEALTH_MARK)
-    return logs.strip(), health.strip()
+def failure_sections(stdout: str) -> dict[str, str]:
+    """The report's parts by name: logs, health, state, proxy_check (missing parts are empty)."""
+    logs, _, rest = stdout.partition(HEALTH_MARK)
+    health, _, rest = rest.partition(STATE_MARK)
+    state, _, proxy_check = rest.partition(PROXY_CHECK_MARK)
+    return {
+        "logs": logs.strip("\n"),
+        "health": health.strip(),
+        "state": state.strip(),
+        "proxy_check": proxy_check.strip(),
+    }
 
 
 def switch_back(config: Config, role: Role, host: str, *, failed_version: str, audit: Audit) -> Command:

@@ -23,10 +23,15 @@ REDACTED = "[REDACTED]"
 
 @dataclass(frozen=True)
 class Sensitive:
-    """A value that must never be printed: logs show ``redaction`` instead."""
+    """A value that must never be printed: logs show ``redaction`` instead.
+
+    ``secret=False`` hides the value only where it stands in a command (a registry user name, as
+    Kamal does) without masking the same word everywhere else in the output.
+    """
 
     value: str
     redaction: str = REDACTED
+    secret: bool = True
 
     def __str__(self) -> str:  # accidental str() never leaks the value
         return self.redaction
@@ -119,10 +124,10 @@ class Command:
 
     def sensitive_values(self) -> list[str]:
         """Every secret this command carries (arguments, stdin, environment), for output redaction."""
-        values = [a.value for a in _walk(self.args) if isinstance(a, Sensitive)]
-        if isinstance(self.stdin, Sensitive):
+        values = [a.value for a in _walk(self.args) if isinstance(a, Sensitive) and a.secret]
+        if isinstance(self.stdin, Sensitive) and self.stdin.secret:
             values.append(self.stdin.value)
-        values.extend(v.value for _, v in self.env if isinstance(v, Sensitive))
+        values.extend(v.value for _, v in self.env if isinstance(v, Sensitive) and v.secret)
         return values
 
     def __str__(self) -> str:

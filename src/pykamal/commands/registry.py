@@ -22,15 +22,17 @@ def _sensitive(value: str | Sensitive) -> Sensitive:
 def login(registry: RegistryConfig, username: str | Sensitive, password: str | Sensitive) -> Command | None:
     """``docker login [server] -u <user> --password-stdin`` with the password on stdin.
 
-    None for a local registry, which needs no login. The user name is redacted in logs, as Kamal does.
+    None for a local registry, which needs no login. The user name is redacted where it stands in the
+    logged command, as Kamal does, but it is no secret: the same word elsewhere in the output stays.
     """
     if registry.is_local:
         return None
+    name = username.value if isinstance(username, Sensitive) else username
     return docker(
         "login",
         registry.server,
         "-u",
-        _sensitive(username),
+        Sensitive(name, secret=False),
         "--password-stdin",
         stdin=_sensitive(password),
     )

@@ -25,6 +25,7 @@ from pykamal.commands import app, env_file
 from pykamal.commands.auditor import Audit
 from pykamal.commands.base import Command, combine, concurrently
 from pykamal.errors import RemoteError
+from pykamal.flows import diagnosis
 from pykamal.flows.common import audit as make_audit
 from pykamal.flows.common import failure_summary, on_roles, sleep
 from pykamal.flows.host_state import HostState
@@ -131,11 +132,13 @@ async def boot(
     primary_role = run.selection.primary_role
     booted: list[Booted] = []
     in_flight: dict[tuple[str, str], Booted] = {}
+    failures: list[diagnosis.BootReport] = []
 
     async def boot_one(host: str, role: Role) -> None:
         gatekeeper = primary_role is not None and role == primary_role
         try:
-            await boot_container(host, role, gatekeeper)
+            with output.step(host, f"boot {role.name}"):
+                await boot_container(host, role, gatekeeper)
         except asyncio.CancelledError:
             barrier.close()
             raise
@@ -183,15 +186,15 @@ async def boot(
         result = await run.executor.run(host, command, check=False, log_level="debug")
         del in_flight[host, role.name]
         if not result.ok:
-            output.error(f"Failed to boot {role.name} on {host}")
-            await report_failure(run, config, host, role, marker)
             reason = (
                 _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.exit_status}"
             )
+            report = await fetch_failure(run, config, host, role, reason, marker)
+            failures.append(report)
             raise BootFailed(
                 host,
-                f"Failed to boot {role.name}: {reason}",
-                f"Failed to boot {role.name} on {host}: {reason}",
+                f"Failed to boot {role.name}: {report.what}",
+                f"Failed to boot {role.name} on {host}: {report.what}",
             )
         booted.append(item)
 
@@ -221,6 +224,7 @@ async def boot(
             raise
         except Exception as exc:
             barrier.close()
+            diagnosis.show(output, failures)
             message = failure_summary(exc)
             if in_flight:  # the connection broke or the command timed out: the boot may still run there
                 message += "\n" + await stop_unfinished(run, config, list(in_flight.values()), audit)
@@ -239,23 +243,16 @@ async def boot(
             steps += finish(host)
         await run.executor.run(host, combine(*steps))
 
-    await run_on(hosts, finish_host)
+    await run_on(hosts, finish_host, output=output, step="prune" if finish is not None else "finish")
 
 
-async def report_failure(run: Run, config: Config, host: str, role: Role, marker: str | None = None) -> None:
-    """Print the failed container's logs and health log, and stop it."""
+async def fetch_failure(
+    run: Run, config: Config, host: str, role: Role, reason: str, marker: str | None = None
+) -> diagnosis.BootReport:
+    """Read what the failed container left (logs, state, kamal-proxy's health check), and stop it."""
     result = await run.executor.run(host, app.failure_report(config, role, marker), check=False)
-    logs, health = app.split_failure_report(result.stdout)
     name = app.container_name(config, role)
-    if logs:
-        run.output.error(f"Logs of {name} on {host}:")
-        for line in logs.splitlines():
-            run.output.error(f"  {line}")
-    else:
-        run.output.error(f"Could not fetch logs for {name} on {host}")
-    health = health.splitlines()[0] if health else ""
-    if health and health != "null":
-        run.output.error(f"Health log of {name}: {health}")
+    return diagnosis.parse_report(host, role, name, reason, result.stdout)
 
 
 async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Audit) -> str:

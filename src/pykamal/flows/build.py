@@ -54,6 +54,11 @@ async def push(run: Run) -> None:
     Options from ``run.options``: ``output`` (buildx export type, default ``registry``) and
     ``no_cache``.
     """
+    with run.output.step(LOCALHOST, "build and push"):
+        await build_and_push(run)
+
+
+async def build_and_push(run: Run) -> None:
     config = run.config
     output_type = str(run.options.get("output") or "registry")
     no_cache = bool(run.options.get("no_cache"))
@@ -348,6 +353,8 @@ async def forward_registry_to_remote_builder(run: Run, kind: str) -> AsyncIterat
 
 # --- pull ------------------------------------------------------------------------------------------
 
+PULL_STEP = "pull"
+
 
 async def pull(run: Run) -> None:
     """Pull the image on the selected app hosts. Runs no command on this machine.
@@ -362,6 +369,8 @@ async def pull(run: Run) -> None:
         return
     await run.pre_connect()
     login = registry.login_command(config)
+    for host in hosts:  # a host waiting for its mirror to be seeded stays in this step
+        run.output.begin_step(host, PULL_STEP)
     async with forward_registry_to_hosts(run, hosts):
         mirrors = await pull_on_hosts(run, hosts, login=login, check_mirror=len(hosts) > 1)
         if mirrors:
@@ -404,11 +413,19 @@ async def pull_on_hosts(
     command = commands.pull_on_host(config, audit=record, login=login, check_mirror=check_mirror)
 
     async def one(host: str) -> str | None:
-        result = await run.executor.run(host, command, check=False)
+        try:
+            result = await run.executor.run(host, command, check=False)
+        except BaseException as exc:
+            run.output.end_step(host, PULL_STEP, error=exc)
+            raise
         if not result.ok:
-            reason = run.output.redactor(pull_failure(run, result))
+            reason = pull_failure(run, result)
+            run.output.end_step(host, PULL_STEP, error=reason)
             raise HostError(host, reason, f"{reason} (on {host})")
-        return commands.stopped_at_mirror(result.stdout)
+        mirror = commands.stopped_at_mirror(result.stdout)
+        if not mirror:
+            run.output.end_step(host, PULL_STEP)
+        return mirror
 
     found = await run_on(hosts, one)
     return {host: mirror for host, mirror in found.items() if mirror}
@@ -420,6 +437,10 @@ def pull_failure(run: Run, result: Result) -> str:
     name = registry.registry_name(config.registry)
     detail = _last_line(result)
     status = result.exit_status
+    from pykamal.remote.result import DOCKER_MISSING_FIX, docker_missing
+
+    if docker_missing(result):
+        return DOCKER_MISSING_FIX
     if status == commands.LOGIN_FAILED:
         return registry.login_failure(config.registry, result)
     if status == commands.MIRROR_UNREADABLE:

@@ -82,18 +82,29 @@ def print_by_host(run: Run, host: str, text: str, kind: str = "App") -> None:
 
 
 class Runtime:
-    """``  Finished all in N.N seconds`` at the end of deploy-like commands."""
+    """Start and end of a deploy-like command: the output shows its steps per host from here on,
+    and a summary with ``  Finished all in N.N seconds`` at the end."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
         self.started = time.monotonic()
+        if not run.plan:  # a plan prints its commands, not steps
+            selection = run.selection
+            hosts = {host: [role.name for role in selection.roles_on(host)] for host in selection.hosts}
+            run.output.run_started(run.command or "deploy", run.config.version, hosts)
 
     @property
     def seconds(self) -> float:
         return time.monotonic() - self.started
 
     def finish(self) -> None:
-        self.run.output.puts(f"  Finished all in {self.seconds:.1f} seconds")
+        """Call from ``finally``: the exception on its way out, if any, is the run's error."""
+        import sys
+
+        if self.run.plan:
+            self.run.output.puts(f"  Finished all in {self.seconds:.1f} seconds")
+        else:
+            self.run.output.run_finished(self.seconds, sys.exc_info()[1])
 
 
 def failure_summary(exc: BaseException) -> str:

@@ -80,6 +80,7 @@ def make_run(
 
     config = globals_.config()
     output = make_output(globals_)
+    config.secrets.on_read(output.secret_read)
     if executor is None:
         if plan:
             from pykamal.remote.fake import RecordingExecutor

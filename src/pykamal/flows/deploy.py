@@ -88,7 +88,7 @@ async def probe(run: Run, *, with_proxy: bool) -> dict[str, HostState]:
         result = await run.executor.run(host, command)
         return HostState.parse(host, result.stdout, config)
 
-    return await run_on(run.selection.hosts, one)
+    return await run_on(run.selection.hosts, one, output=run.output, step="inspect")
 
 
 async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failure: bool, prune: bool) -> None:
@@ -108,7 +108,9 @@ async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failur
         others = [h for h in run.selection.hosts if h not in app_hosts]
         if others:
             command = combine(*prune_commands.everything(config, record))
-            await run_on(others, lambda host: run.executor.run(host, command))
+            await run_on(
+                others, lambda host: run.executor.run(host, command), output=run.output, step="prune"
+            )
 
 
 async def setup(

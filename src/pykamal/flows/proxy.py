@@ -53,7 +53,7 @@ async def ensure_running(run: Run, states: dict[str, dict[str, list[str]]]) -> N
         else:
             await run.executor.run(host, combine(login(run), proxy.run(run.config, host)))
 
-    await run_on(hosts, one)
+    await run_on(hosts, one, output=run.output, step="proxy")
 
 
 async def probe(run: Run, hosts: Sequence[str]) -> dict[str, dict[str, list[str]]]:

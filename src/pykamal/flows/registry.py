@@ -41,7 +41,21 @@ def login_command(config: Config) -> Command | None:
         raise ConfigError("registry/username: is required")
     if password is None:
         raise ConfigError("registry/password: is required")
+    if not password.value.strip():
+        raise ConfigError(empty_password(registry))
     return commands.login(registry, username, password)
+
+
+def empty_password(registry: RegistryConfig) -> str:
+    """The fix for an empty registry password (as a freshly generated .kamal/secrets leaves it)."""
+    from pykamal.config.model import SecretRef
+
+    if isinstance(registry.password, SecretRef):
+        return (
+            f"registry/password: the secret {registry.password.name} is empty: set it in .kamal/secrets "
+            f"(the password or an access token for {registry_name(registry)})"
+        )
+    return f"registry/password: is empty: set the password for {registry_name(registry)}"
 
 
 def login_failure(registry: RegistryConfig, result: Result) -> str:

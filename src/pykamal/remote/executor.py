@@ -69,22 +69,28 @@ async def run_on(
     *,
     output: Output | None = None,
     label: str = "",
+    step: str | None = None,
 ) -> dict[str, T]:
     """Run ``fn(host)`` for every host in parallel and wait for all of them.
 
     Returns results in host order. If any host failed, raises one ``FanOutError`` naming every
     failed host; its ``results`` holds the successful hosts' results. Cancelling the caller
     cancels every host's task (and waits for them to clean up). With ``output`` (and a terminal),
-    a condensed progress line labelled ``label`` replaces the per-command lines.
+    a condensed progress line labelled ``label`` replaces the per-command lines; with ``output`` and
+    ``step``, each host reports that step as started and finished.
     """
     ordered = list(dict.fromkeys(hosts))
     if not ordered:
         return {}
-    progress = output.progress(label or "running", ordered) if output is not None else None
+    progress = output.progress(label or "running", ordered) if output is not None and step is None else None
 
     async def tracked(host: str) -> T:
         try:
-            result = await fn(host)
+            if step is not None and output is not None:
+                with output.step(host, step):
+                    result = await fn(host)
+            else:
+                result = await fn(host)
         except BaseException:
             if progress is not None:
                 progress.finished(False)

@@ -1,19 +1,24 @@
-"""What the user sees: Kamal-like log lines, verbosity, and redaction of secret values.
+"""What the user sees: Kamal-like log lines, the live view, JSON events, and masking of secrets.
 
-Every line printed through ``Output`` passes through its ``Redactor`` first, so a secret value
-that a command echoes back (or that ends up in an error message) is masked before it reaches
-the terminal.
+Every text shown through ``Output`` passes through its ``Redactor`` last, so a secret value that
+a command echoes back (or that ends up in an error message) is masked before it reaches the
+terminal, while everything that parses output reads it raw.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import secrets as _random
 import sys
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TextIO
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pykamal.commands.base import REDACTED, Sensitive
+from pykamal.remote import events
+from pykamal.remote.board import SUMMARY_HEADER, Board, plain_table, summary_rows
 
 if TYPE_CHECKING:
     from pykamal.commands.base import Command
@@ -38,7 +43,8 @@ class Redactor:
         if value is None:
             return
         if isinstance(value, Sensitive):
-            self._add_sensitive(value)
+            if value.secret:
+                self._add_sensitive(value)
             return
         self._add_text(value)
 
@@ -51,7 +57,7 @@ class Redactor:
         for value in command.sensitive_values():
             self._add_text(value)
         for arg in command.args:  # "KEY=secret" pieces: also mask the bare secret
-            if isinstance(arg, Sensitive):
+            if isinstance(arg, Sensitive) and arg.secret:
                 self._add_sensitive(arg)
 
     def _add_sensitive(self, value: Sensitive) -> None:
@@ -88,10 +94,15 @@ def new_command_id() -> str:
 
 
 class Output:
-    """Prints log lines at a verbosity ("debug", "info" or "error"), redacting secrets.
+    """The one place that turns what happens during a run into what is shown.
+
+    Flows and executors report (``say``, ``log``, ``command_*``, ``step``, ``run_started``); the
+    output decides how it looks: Kamal-like log lines (``  INFO [id] Running … on host``), a live
+    per-host view on a terminal, plain step lines for pipes and CI, or one JSON event per line.
+    Every text is masked by the ``Redactor`` as the last thing before it is written.
 
     ``say`` is for progress messages (hidden by -q), ``puts`` for what the user asked to see
-    (always printed), ``log`` for the per-command lines (``  INFO [id] Running … on host``).
+    (always printed), ``log`` for the per-command lines.
     """
 
     def __init__(
@@ -102,15 +113,39 @@ class Output:
         err_stream: TextIO | None = None,
         color: bool | None = None,
         redactor: Redactor | None = None,
+        output_format: str = "text",
+        live: bool | None = None,
     ) -> None:
         if verbosity not in LEVELS:
             raise ValueError(f"unknown verbosity {verbosity!r}")
+        if output_format not in ("text", "json"):
+            raise ValueError(f"unknown output format {output_format!r}")
         self.verbosity = verbosity
+        self.output_format = output_format
         self._stream = stream
         self._err_stream = err_stream
         self._color = color
+        self._live_wanted = live
         self.redactor = redactor or Redactor()
         self._progress: Progress | None = None
+        self._short_secrets: set[str] = set()
+        self.board: Board | None = None  # set while a run reports steps
+        self._runs = 0  # nesting depth of run_started (setup runs deploy)
+        self._live: Any = None
+        self._result: dict[str, Any] | None = None
+        self._closed = False
+        self._open_steps: dict[tuple[str, str], float] = {}
+
+    def secret_read(self, name: str, value: str) -> None:
+        """A secret value was read: mask it in everything shown from now on; warn (once) when it is
+        too short to be masked without garbling every line."""
+        if 0 < len(value.strip()) < MIN_REDACTED_LENGTH and name not in self._short_secrets:
+            self._short_secrets.add(name)
+            self.warn(
+                f"  WARN secret {name} is shorter than {MIN_REDACTED_LENGTH} characters: too short to "
+                "mask, it may show in clear in the output"
+            )
+        self.redactor.add(value)
 
     # --- streams -------------------------------------------------------------------------------
     @property
@@ -128,26 +163,205 @@ class Output:
         except (AttributeError, ValueError):
             return False
 
+    @property
+    def json(self) -> bool:
+        return self.output_format == "json"
+
+    @property
+    def plain(self) -> bool:
+        """No cursor movement and no colour: not a terminal, TERM=dumb or NO_COLOR."""
+        return not self.is_tty or os.environ.get("TERM") == "dumb" or "NO_COLOR" in os.environ
+
     def enabled(self, level: str) -> bool:
         return LEVELS[level] >= LEVELS[self.verbosity]
 
+    @property
+    def stepping(self) -> bool:
+        """A run reports steps: per-command lines fold into them at the default verbosity."""
+        return self.board is not None and self.verbosity != "debug"
+
     def _write(self, text: str, *, err: bool = False, fg: str | None = None, bold: bool = False) -> None:
+        text = self.redactor(text)
+        if self.json:
+            self._emit_json({"event": "message", "level": "error" if err else "info", "text": text})
+            return
+        if self._live is not None:
+            self._live.print(text, style=fg)
+            return
         import click
 
-        text = self.redactor(text)
         if fg is not None or bold:
             text = click.style(text, fg=fg, bold=bold)
         if self._progress is not None:
             self._progress.clear()
-        click.echo(text, file=self.err_stream if err else self.stream, color=self._color)
+        self._echo(text, err=err)
         if self._progress is not None:
             self._progress.draw()
+
+    def _echo(self, text: str, *, err: bool = False) -> None:
+        """Write a line; a reader that went away (``| head``) must not end the run half way."""
+        import click
+
+        try:
+            click.echo(text, file=self.err_stream if err else self.stream, color=self._color)
+        except BrokenPipeError:
+            self._stop_writing(err)
+
+    def _stop_writing(self, err: bool) -> None:
+        # Point the closed stream at /dev/null: the run goes on (the lock is released) in silence.
+        stream = self.err_stream if err else self.stream
+        with contextlib.suppress(Exception):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+            os.close(devnull)
+
+    # --- events --------------------------------------------------------------------------------
+    def emit(self, event: events.Event) -> None:
+        if self.board is not None:
+            self.board.record(event)
+        if self.json:
+            self._emit_json(event.as_dict())
+
+    def _emit_json(self, data: dict[str, Any]) -> None:
+        import json
+
+        masked = {k: self.redactor(v) if isinstance(v, str) else v for k, v in data.items()}
+        try:
+            self.stream.write(json.dumps(masked, default=str) + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self._stop_writing(False)
+
+    def run_started(self, command: str, version: str | None, hosts: dict[str, list[str]]) -> None:
+        """A deploy-like run begins: from here on, steps per host are what is shown."""
+        self._runs += 1
+        if self._runs > 1:
+            return
+        self.board = Board()
+        self.emit(events.RunStarted(command=command, version=version, hosts=hosts))
+        if not self.json and self.enabled("info") and self._live_allowed():
+            from pykamal.remote.live import LiveView
+
+            self._live = LiveView(self.board, self.stream, self.redactor)
+
+    def _live_allowed(self) -> bool:
+        if self._live_wanted is not None:
+            return self._live_wanted
+        return self.verbosity == "info" and not self.plain
+
+    def run_finished(self, seconds: float, error: BaseException | None = None) -> None:
+        """The run ends (also when it failed or was interrupted): the summary replaces the live view."""
+        self._runs = max(self._runs - 1, 0)
+        if self._runs or self.board is None:
+            if self.board is None:
+                self.puts(f"  Finished all in {seconds:.1f} seconds")
+            return
+        self._stop_live()
+        board = self.board
+        message = _first_line(str(error)) if error is not None else None
+        self._result = {
+            "ok": error is None,
+            "seconds": round(seconds, 3),
+            "version": board.version,
+            "hosts": [
+                {"host": h, "role": r, "version": v, "result": res, "seconds": float(t.rstrip("s"))}
+                for h, r, v, res, t in summary_rows(board)
+            ],
+        }
+        if message is not None:
+            self._result["error"] = message
+        if self.json:
+            return
+        if self.enabled("info"):
+            rows = summary_rows(board)
+            if rows:
+                self._write("")
+                for text in plain_table(rows, SUMMARY_HEADER):
+                    self._write(text)
+        outcome = "Failed" if error is not None else "Finished"
+        if isinstance(error, BaseException) and not isinstance(error, Exception):
+            outcome = "Stopped"
+        self.puts(f"  {outcome} all in {seconds:.1f} seconds")
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            live, self._live = self._live, None
+            with contextlib.suppress(Exception):
+                live.stop()
+
+    @contextlib.contextmanager
+    def step(self, host: str, name: str) -> Iterator[None]:
+        """A named step on a host (pull, boot web, prune...): started, then finished or failed."""
+        self.begin_step(host, name)
+        try:
+            yield
+        except BaseException as exc:
+            self.end_step(host, name, error=exc)
+            raise
+        self.end_step(host, name)
+
+    def begin_step(self, host: str, name: str) -> None:
+        if (host, name) in self._open_steps:
+            return
+        self._open_steps[host, name] = time.monotonic()
+        self.emit(events.StepStarted(host=host, step=name))
+
+    def end_step(self, host: str, name: str, error: BaseException | str | None = None) -> None:
+        started = self._open_steps.pop((host, name), None)
+        if started is None:
+            return
+        seconds = time.monotonic() - started
+        if error is None:
+            self.emit(events.StepFinished(host=host, step=name, ok=True, seconds=seconds))
+            self._step_line(host, name, f"done in {seconds:.1f}s")
+            return
+        reason = _first_line(str(error)) or type(error).__name__
+        if isinstance(error, BaseException) and not isinstance(error, Exception):
+            reason = "interrupted"
+        self.emit(events.StepFinished(host=host, step=name, ok=False, seconds=seconds, error=reason))
+        self._step_line(host, name, f"failed after {seconds:.1f}s: {reason}", err=True)
+
+    def _step_line(self, host: str, name: str, outcome: str, *, err: bool = False) -> None:
+        if self.json or self._live is not None or not self.enabled("info") or self.board is None:
+            return
+        self._write(f"  {host}  {name}: {outcome}", err=err)
+
+    def failed(self, message: str) -> None:
+        """The run's final error (one line, more for several hosts)."""
+        self._stop_live()
+        if self.json:
+            self._emit_json({"event": "error", "message": message})
+            if self._result is not None:
+                self._result["ok"] = False
+                self._result.setdefault("error", _first_line(message))
+            return
+        first, *rest = message.split("\n")
+        color = "red" if self._use_color() else None
+        self._write(f"  ERROR {first}", err=True, fg=color)
+        for line in rest:
+            self._write(f"  {line}", err=True, fg=color)
+
+    def close(self) -> None:
+        """End of the invocation: restore the terminal; in JSON, the final result event."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop_live()
+        if self.json and self._result is not None:
+            self._emit_json({"event": "result", **self._result})
 
     # --- condensed progress (TTY only) -----------------------------------------------------------
     def progress(self, label: str, hosts: Sequence[str]) -> Progress | None:
         """A one-line per-run status that replaces the per-command lines, on a terminal at the
         default verbosity when several hosts run at once; None otherwise (plain lines are kept)."""
-        if self._progress is not None or len(hosts) < 2 or self.verbosity != "info" or not self.is_tty:
+        if (
+            self._progress is not None
+            or self.board is not None
+            or self.json
+            or len(hosts) < 2
+            or self.verbosity != "info"
+            or not self.is_tty
+        ):
             return None
         self._progress = Progress(self, label, len(hosts))
         self._progress.draw()
@@ -161,10 +375,12 @@ class Output:
     # --- messages ------------------------------------------------------------------------------
     def log(self, level: str, message: str, command_id: str | None = None) -> None:
         """``  INFO [id] message`` (SSHKit's pretty format)."""
+        if self.json:  # commands are events of their own; their log lines are for people
+            return
         if not self.enabled(level):
             return
-        if self._progress is not None and command_id and level == "info":
-            return  # condensed into the progress line
+        if level == "info" and (self.stepping or (self._progress is not None and command_id)):
+            return  # folded into the step (or progress) line
         import click
 
         label = "WARN" if level == "warn" else level.upper()
@@ -189,21 +405,42 @@ class Output:
         self._write(f"  ERROR {message}", err=True, fg="red" if self._use_color() else None)
 
     def _use_color(self) -> bool:
-        return self._color if self._color is not None else self.is_tty
+        if self._color is not None:
+            return self._color
+        return not self.plain
 
     # --- per-command lines ---------------------------------------------------------------------
     def command_started(self, command_id: str, display: str, host: str, level: str = "info") -> None:
+        self.emit(events.CommandStarted(host=host, command_id=command_id, command=display))
         self.log(level, f"Running {display} on {host}", command_id)
 
     def command_output(self, command_id: str, line: str) -> None:
+        host = self.board.host_of(command_id) if self.board is not None else None
+        if self.board is not None and host is not None:
+            self.board.record(events.CommandOutput(host=host, command_id=command_id, line=line.rstrip("\n")))
         self.log("debug", "\t" + line.rstrip("\n"), command_id)
 
     def command_finished(
-        self, command_id: str, seconds: float, exit_status: int, level: str = "info"
+        self, command_id: str, seconds: float, exit_status: int, level: str = "info", host: str | None = None
     ) -> None:
+        where = host or (self.board.host_of(command_id) if self.board is not None else None) or ""
+        self.emit(
+            events.CommandFinished(
+                host=where, command_id=command_id, exit_status=exit_status, seconds=seconds
+            )
+        )
         outcome = "successful" if exit_status == 0 else "failed"
         message = f"Finished in {seconds:.3f} seconds with exit status {exit_status} ({outcome})."
         self.log(level, message, command_id)
+
+    def output_of(self, host: str) -> list[str]:
+        """The command output kept for a host during this run (raw)."""
+        line = self.board.hosts.get(host) if self.board is not None else None
+        return list(line.output) if line is not None else []
+
+
+def _first_line(text: str) -> str:
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
 
 
 class Progress:

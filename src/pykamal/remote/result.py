@@ -51,6 +51,9 @@ class CommandFailed(HostError):
         message = f"`{result.command}` failed on {result.host} with exit status {result.exit_status}"
         if detail:
             message += f": {detail}"
+        if docker_missing(result):
+            reason += f"; {DOCKER_MISSING_FIX}"
+            message += f"; {DOCKER_MISSING_FIX}"
         super().__init__(result.host, reason, message)
 
 
@@ -81,6 +84,14 @@ class FanOutError(RemoteError):
     @property
     def only_failure(self) -> BaseException | None:
         return next(iter(self.failures.values())) if len(self.failures) == 1 else None
+
+
+DOCKER_MISSING_FIX = "Docker is not installed on this host: run `pykamal server bootstrap`"
+
+
+def docker_missing(result: Result) -> bool:
+    text = f"{result.stderr}\n{result.stdout}"
+    return result.exit_status in (81, 127) and "docker" in text and "not found" in text
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -26,9 +26,13 @@ INTERRUPTED_EXIT_CODE = 128 + signal.SIGINT
 
 
 def make_output(globals_: Globals) -> Output:
+    """The invocation's one Output (so the final error line is masked with every secret seen)."""
     from pykamal.remote.output import Output
 
-    return Output(globals_.verbosity)
+    if globals_._output is None:
+        globals_._output = Output(globals_.verbosity, output_format=globals_.output_format)
+    output: Output = globals_._output
+    return output
 
 
 def ssh_executor(config: Config, output: Output) -> SshExecutor:

@@ -377,7 +377,10 @@ class SshExecutor:
                     return await self._connect_once(host, user, port)
             except socket.gaierror as exc:
                 if attempt > retries:
-                    raise ConnectError(host, f"could not resolve {host}: {exc.strerror or exc}") from None
+                    unresolved = (
+                        f"could not resolve {host}: {exc.strerror or exc} (is the name in servers right?)"
+                    )
+                    raise ConnectError(host, unresolved) from None
                 delay = (
                     min(DNS_RETRY_BASE * 2 ** (attempt - 1), DNS_RETRY_MAX)
                     + random.random() * DNS_RETRY_JITTER
@@ -430,11 +433,11 @@ class SshExecutor:
                 asyncssh.connect(host.removeprefix("jump:"), **kwargs), settings.connect_timeout + 5
             )
         except TimeoutError:
-            raise ConnectError(
-                host,
-                f"timed out after {settings.connect_timeout:g} s connecting to {target}",
-                f"timed out after {settings.connect_timeout:g} s connecting to {target}",
-            ) from None
+            reason = (
+                f"timed out after {settings.connect_timeout:g} s connecting to {target} "
+                f"(is the host up, and port {port} open to this machine?)"
+            )
+            raise ConnectError(host, reason, reason) from None
         except socket.gaierror:
             raise
         except asyncssh.HostKeyNotVerifiable as exc:
@@ -452,6 +455,8 @@ class SshExecutor:
             if isinstance(exc.__cause__, socket.gaierror):
                 raise exc.__cause__ from None
             reason = f"could not connect to {target}: {_describe(exc)}"
+            if isinstance(exc, ConnectionRefusedError):
+                reason += f" (is sshd running there, and is ssh/port {port} right?)"
             raise ConnectError(host, reason, reason) from None
         if check is not None and check.recorded_in:
             self.output.log("debug", f"Added the host key of {host} to {check.recorded_in}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from pykamal.errors import SecretsError
 
@@ -24,6 +24,16 @@ class Secrets:
         self._lock = threading.Lock()
         self._values: dict[str, str] | None = None
         self._error: SecretsError | None = None
+        self._readers: list[Callable[[str, str], None]] = []
+
+    def on_read(self, reader: Callable[[str, str], None]) -> None:
+        """Call ``reader(name, value)`` for every value handed out (so output can mask it)."""
+        self._readers.append(reader)
+
+    def _handed_out(self, name: str, value: str) -> str:
+        for reader in self._readers:
+            reader(name, value)
+        return value
 
     @property
     def candidate_files(self) -> tuple[str, str]:
@@ -42,7 +52,7 @@ class Secrets:
     def get(self, name: str) -> str:
         values = self._load()
         if name in values:
-            return values[name]
+            return self._handed_out(name, values[name])
         files = self.files
         if files:
             raise SecretsError(f"Secret '{name}' not found in {', '.join(files)}")
@@ -54,7 +64,10 @@ class Secrets:
 
     def all(self) -> dict[str, str]:
         """Every key of every file, in file order (a copy)."""
-        return dict(self._load())
+        values = dict(self._load())
+        for name, value in values.items():
+            self._handed_out(name, value)
+        return values
 
     def __contains__(self, name: object) -> bool:
         return name in self._load()

@@ -54,8 +54,11 @@ def test_warnings_asked_for_with_dash_w_are_still_shown(tmp_path: Path) -> None:
         [sys.executable, "-W", "default", "-c", code], env=env, capture_output=True, text=True, check=False
     )
     hidden = subprocess.run(
-        [sys.executable, "-c", code], env={k: v for k, v in env.items() if k != "PYTHONWARNINGS"},
-        capture_output=True, text=True, check=False,
+        [sys.executable, "-c", code],
+        env={k: v for k, v in env.items() if k != "PYTHONWARNINGS"},
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "UserWarning" in shown.stderr
     assert hidden.stderr == ""
