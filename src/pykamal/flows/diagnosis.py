@@ -146,7 +146,7 @@ def show(output: Output, reports: Sequence[BootReport]) -> None:
     """Every failure, grouped by role and cause: the cause, the log lines once where the hosts agree,
     and one hint."""
     groups: dict[tuple[str, str], list[BootReport]] = {}
-    for report in reports:
+    for report in sorted(reports, key=lambda r: _natural(r.host)):
         groups.setdefault((report.role.name, report.what), []).append(report)
     for (role, what), members in groups.items():
         hosts = ", ".join(r.host for r in members)
@@ -154,13 +154,17 @@ def show(output: Output, reports: Sequence[BootReport]) -> None:
         for logs, same in _by_logs(members):
             first = same[0]
             if not logs:
-                output.error(f"  {first.container} wrote no log lines on {first.host}")
+                output.detail(f"{first.container} wrote no log lines on {first.host}")
                 continue
             where = first.host if len(same) == 1 else f"{first.host} (the same on {len(same) - 1} more)"
-            output.error(f"  Last {len(logs)} log lines of {first.container} on {where}:")
+            output.detail(f"Last {len(logs)} log lines of {first.container} on {where}:")
             for line in logs:
-                output.error(f"    {line}")
-        output.error(f"  Hint: {members[0].hint}")
+                output.detail(f"  {line}")
+        output.detail(f"Hint: {members[0].hint}")
+
+
+def _natural(text: str) -> list[tuple[int, str]]:
+    return [(int(part), "") if part.isdigit() else (0, part) for part in re.split(r"(\d+)", text)]
 
 
 def _by_logs(reports: Sequence[BootReport]) -> list[tuple[tuple[str, ...], list[BootReport]]]:

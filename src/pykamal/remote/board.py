@@ -39,7 +39,8 @@ class HostLine:
     @property
     def result(self) -> str:
         if self.failed_step is not None:
-            return f"failed ({self.failed_step})"
+            how = "interrupted" if self.error == "interrupted" else "failed"
+            return f"{how} ({self.failed_step})"
         if self.step is not None:
             return f"stopped ({self.step})"
         return "done" if self.steps_done else "skipped"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from pykamal.remote.board import SUMMARY_HEADER, Board, summary_rows
+from pykamal.remote.board import Board, HostLine
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -46,46 +46,52 @@ class LiveView:
         self._live.stop()
 
     def render(self) -> RenderableType:
-        from rich.table import Table
+        """``⠋ host  3.2s  boot web  roles  last output line``, each cut to the terminal's width."""
+        from rich.console import Group
         from rich.text import Text
 
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(no_wrap=True)
-        grid.add_column(no_wrap=True)
-        grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_column(no_wrap=True, justify="right")
-        grid.add_column(no_wrap=True, overflow="ellipsis", ratio=1, style="dim")
+        width = max(self.console.size.width - 1, 10)
+        hosts = list(self.board.hosts.values())
+        host_width = max((len(line.host) for line in hosts), default=0)
+        role_width = max((len(",".join(line.roles)) for line in hosts), default=0)
+        step_width = max((len(_what(line)) for line in hosts), default=0)
+        show_roles = host_width + role_width + step_width + 14 <= width
         frame = SPINNER[int(time.monotonic() * 10) % len(SPINNER)]
-        for line in self.board.hosts.values():
-            if line.failed_step is not None:
-                mark, what = Text("✗", style="red"), Text(line.result, style="red")
-            elif line.step is not None:
-                mark, what = Text(frame, style="cyan"), Text(line.step)
-            elif line.steps_done:
-                mark, what = Text("✓", style="green"), Text("done", style="green")
-            else:
-                mark, what = Text("·", style="dim"), Text("waiting", style="dim")
-            detail = self.mask(line.last_output) if line.step is not None else ""
-            grid.add_row(
-                mark,
-                line.host,
-                ",".join(line.roles),
-                what,
-                f"{line.seconds:.1f}s" if line.first_started is not None else "",
-                detail,
-            )
-        return grid
+        rows = []
+        for line in hosts:
+            mark, style = _mark(line, frame)
+            row = Text(f"{mark} ", style=style)
+            row.append(f"{line.host:<{host_width}} {_elapsed(line):>6}  ")
+            row.append(f"{_what(line):<{step_width}}", style=style if line.step is None else "")
+            if show_roles:
+                row.append(f"  {','.join(line.roles):<{role_width}}", style="dim")
+            if line.step is not None and line.last_output:
+                row.append("  " + self.mask(line.last_output), style="dim")
+            row.truncate(width, overflow="ellipsis")
+            rows.append(row)
+        return Group(*rows)
 
 
-def summary_table(board: Board) -> Any:
-    """The end-of-run table, as a rich renderable."""
-    from rich.table import Table
+def _what(line: HostLine) -> str:
+    if line.failed_step is not None:
+        return line.result
+    if line.step is not None:
+        return line.step
+    return "done" if line.steps_done else "waiting"
 
-    table = Table(box=None, padding=(0, 2), pad_edge=True, header_style="bold")
-    for name in SUMMARY_HEADER:
-        table.add_column(name, no_wrap=name != "RESULT", overflow="ellipsis")
-    for row in summary_rows(board):
-        style = "red" if row[3].startswith(("failed", "stopped")) else None
-        table.add_row(*row, style=style)
-    return table
+
+def _mark(line: HostLine, frame: str) -> tuple[str, str]:
+    if line.failed_step is not None:
+        return "✗", "red"
+    if line.step is not None:
+        return frame, "cyan"
+    if line.steps_done:
+        return "✓", "green"
+    return "·", "dim"
+
+
+def _elapsed(line: HostLine) -> str:
+    """The step's time while in a step, the host's total once done."""
+    if line.step is not None:
+        return f"{time.monotonic() - line.step_started:.1f}s"
+    return f"{line.seconds:.1f}s" if line.first_started is not None else ""

@@ -276,12 +276,24 @@ class Output:
             rows = summary_rows(board)
             if rows:
                 self._write("")
-                for text in plain_table(rows, SUMMARY_HEADER):
+                lines = plain_table(rows, SUMMARY_HEADER)
+                width = self._width()
+                if width is not None and max(len(text) for text in lines) >= width:  # too narrow
+                    lines = [f"  {host} {result} {seconds}" for host, _, _, result, seconds in rows]
+                for text in lines:
                     self._write(text)
         outcome = "Failed" if error is not None else "Finished"
         if isinstance(error, BaseException) and not isinstance(error, Exception):
             outcome = "Stopped"
         self.puts(f"  {outcome} all in {seconds:.1f} seconds")
+
+    def _width(self) -> int | None:
+        """The terminal's width, None when not writing to a terminal."""
+        if not self.is_tty:
+            return None
+        import shutil
+
+        return shutil.get_terminal_size((80, 24)).columns
 
     def _stop_live(self) -> None:
         if self._live is not None:
@@ -403,6 +415,10 @@ class Output:
 
     def error(self, message: str) -> None:
         self._write(f"  ERROR {message}", err=True, fg="red" if self._use_color() else None)
+
+    def detail(self, text: str) -> None:
+        """A line belonging to the error above it (log lines, a hint), shown at every verbosity."""
+        self._write(f"        {text}", err=True)
 
     def _use_color(self) -> bool:
         if self._color is not None:
