@@ -35,12 +35,12 @@ class ContainerState:
 
     def describe(self) -> str:
         if self.oom_killed:
-            return f"killed for lack of memory (OOM, exit code {self.exit_code})"
+            return f"was killed for lack of memory (OOM, exit code {self.exit_code})"
         if self.restarting:
-            return f"restarting (last exit code {self.exit_code})"
+            return f"keeps restarting (last exit code {self.exit_code})"
         if self.status in ("exited", "dead"):
             return f"exited with code {self.exit_code}"
-        return self.status
+        return f"is {self.status}"
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,10 @@ def show(output: Output, reports: Sequence[BootReport]) -> None:
     for (role, what), members in groups.items():
         hosts = ", ".join(r.host for r in members)
         output.error(f"{role} failed on {hosts}: {what}")
+        first_reason = members[0].reason
+        if first_reason and first_reason not in what:
+            source = "kamal-proxy" if members[0].role.running_proxy else "readiness check"
+            output.detail(f"{source}: {first_reason}")
         for logs, same in _by_logs(members):
             first = same[0]
             if not logs:

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""Live view benchmark: what the live terminal view costs a deploy, in wall time and CPU.
+
+The same ``deploy --skip-push`` (a version change of the example app on N sandbox hosts) runs on a
+pseudo-terminal, taking turns: once with the live view (TERM=xterm-256color) and once with plain
+step lines (TERM=dumb), which is the same run without the view. Per deploy it records the wall time
+and the CPU time (user + system) of the pykamal process; the report gives the medians and the
+ratio with/without (goal: at most 3 % more).
+
+    python bench/live_view.py                  # 3 hosts, 5 deploys each way
+    python bench/live_view.py --hosts 5 --repeat 9 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pty
+import resource
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchlib import PYKAMAL
+from deploy import make_project, push_versions
+
+SANDBOX_NAME = "pykamal-bench-live"
+BASE_ADDRESS = "127.0.80.10"
+VIEWS = {"live": "xterm-256color", "plain": "dumb"}
+
+
+@dataclass
+class Run:
+    view: str
+    wall: float
+    cpu: float
+    ok: bool
+
+
+def deploy_on_a_terminal(project: Path, env: dict[str, str], term: str, version: str) -> Run:
+    """One deploy with its stdout and stderr on a pseudo-terminal that is read (and thrown away)."""
+    primary, secondary = pty.openpty()
+    os.set_blocking(primary, False)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*PYKAMAL, "deploy", "-P", "--version", version],
+        cwd=project,
+        env={**env, "TERM": term, "COLUMNS": "120", "LINES": "40"},
+        stdin=subprocess.DEVNULL,
+        stdout=secondary,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    while process.poll() is None:
+        ready, _, _ = select.select([primary], [], [], 0.1)
+        if ready:
+            try:
+                os.read(primary, 65536)
+            except OSError:
+                break
+    process.wait()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    os.close(primary)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    view = next(name for name, value in VIEWS.items() if value == term)
+    return Run(view, wall, cpu, process.returncode == 0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="deploys per view (default 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the sandbox afterwards")
+    parser.add_argument("--json", type=Path, help="also write every run here")
+    options = parser.parse_args()
+
+    from pykamal.sandbox.core import Sandbox, SandboxSpec
+
+    sandbox = Sandbox(
+        SandboxSpec(name=SANDBOX_NAME, hosts=options.hosts, base_address=BASE_ADDRESS),
+        log=lambda line: print(f"[sandbox] {line}", file=sys.stderr),
+    )
+    runs: list[Run] = []
+    try:
+        sandbox.up()
+        sandbox.reset_hosts()
+        versions = [f"{view}-{i}" for i in range(options.repeat) for view in VIEWS]
+        push_versions(sandbox.registry, ["prime", *versions])
+        with tempfile.TemporaryDirectory() as folder:
+            project = make_project(
+                Path(folder) / "hello", sandbox.registry, sandbox.hosts, sandbox.ssh_config_path
+            )
+            env = sandbox.make_ssh_env()
+            subprocess.run([*PYKAMAL, "setup", "-P", "--version", "prime"], cwd=project, env=env, check=True,
+                           capture_output=True)  # fmt: skip
+            for i in range(options.repeat):
+                for view, term in VIEWS.items():  # taking turns, so drift on the machine hits both
+                    runs.append(deploy_on_a_terminal(project, env, term, f"{view}-{i}"))
+                    last = runs[-1]
+                    print(
+                        f"{view:>5}: wall {last.wall:.2f} s, cpu {last.cpu:.3f} s, ok={last.ok}",
+                        file=sys.stderr,
+                    )
+    finally:
+        if not options.keep:
+            sandbox.down()
+    report(runs, options.hosts)
+    if options.json:
+        options.json.write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
+
+
+def report(runs: list[Run], hosts: int) -> None:
+    def med(view: str, field: str) -> float:
+        return statistics.median(getattr(r, field) for r in runs if r.view == view and r.ok)
+
+    print(f"deploy -P of a version change to {hosts} hosts, on a pseudo-terminal, median of "
+          f"{sum(r.view == 'live' and r.ok for r in runs)} runs each")  # fmt: skip
+    print("| view | wall (s) | CPU of pykamal (s) |")
+    print("|---|---|---|")
+    for view in VIEWS:
+        print(f"| {view} | {med(view, 'wall'):.2f} | {med(view, 'cpu'):.3f} |")
+    print(
+        f"| live / plain | {med('live', 'wall') / med('plain', 'wall'):.3f} | "
+        f"{med('live', 'cpu') / med('plain', 'cpu'):.3f} |"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""Common setup mistakes end in one line that says what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pykamal.cli import run
+
+
+def test_an_empty_registry_password_names_the_secret_to_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / ".kamal").mkdir()
+    (tmp_path / "config" / "deploy.yml").write_text(
+        "service: app\nimage: app\nservers: [10.0.0.1]\nbuilder:\n  arch: amd64\n"
+        "registry:\n  server: registry.example\n  username: kamal\n"
+        "  password:\n    - KAMAL_REGISTRY_PASSWORD\n"
+    )
+    (tmp_path / ".kamal" / "secrets").write_text("KAMAL_REGISTRY_PASSWORD=\n")  # as init leaves it
+    monkeypatch.chdir(tmp_path)
+    assert run(["registry", "login", "--skip-remote"]) == 1
+    error = capsys.readouterr().err
+    assert error == (
+        "  ERROR registry/password: the secret KAMAL_REGISTRY_PASSWORD is empty: set it in .kamal/secrets "
+        "(the password or an access token for registry.example)\n"
+    )
