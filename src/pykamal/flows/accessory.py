@@ -316,11 +316,42 @@ async def _boot_one(run: Run, accessory: Accessory, inputs: BootInputs, *, prepa
         await _audit(run, host, f"Booted {accessory.name} accessory")
         await run.executor.run(host, commands.ensure_env_directory(run.config))
         await run.executor.upload(host, inputs.env_content, inputs.env_path, mode=0o600)
-        await run.executor.run(host, commands.run(run.config, accessory, host))
+        await start_container(run, accessory, host)
         if accessory.proxy is not None:
             await _register_with_proxy(run, accessory, host)
 
     await _on_hosts(hosts, one)
+
+
+async def start_container(run: Run, accessory: Accessory, host: str) -> None:
+    """``docker run`` of the accessory; a refusal says what to change."""
+    from pykamal.remote.result import CommandFailed, HostError
+
+    try:
+        await run.executor.run(host, commands.run(run.config, accessory, host))
+    except CommandFailed as exc:
+        reason = start_failure(accessory, exc.result.stderr or exc.result.stdout)
+        raise HostError(host, reason, f"{reason} (on {host})") from None
+
+
+def start_failure(accessory: Accessory, output: str) -> str:
+    """Why ``docker run`` refused to start the accessory, and the setting to look at."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    detail = lines[-1] if lines else "no output"
+    text = output.lower()
+    name = accessory.name
+    failed = f"accessory {name} did not start"
+    if "port is already allocated" in text or "address already in use" in text:
+        return (
+            f"{failed}: port {accessory.port} is taken ({detail}); free it or change accessories/{name}/port"
+        )
+    if any(m in text for m in ("manifest unknown", "pull access denied", "not found", "no such image")):
+        return (
+            f"{failed}: image {accessory.image} cannot be pulled ({detail}); check accessories/{name}/image"
+        )
+    if "is already in use by container" in text:
+        return f"{failed}: a container of that name exists ({detail}); run `pykamal accessory remove {name}`"
+    return f"{failed}: {detail}"
 
 
 async def _on_each(

@@ -236,6 +236,9 @@ async def run_build(run: Run, command: Command, build_dir: str) -> None:
     try:
         await local.run(LOCALHOST, command, on_line=on_line)
     except CommandFailed as exc:
+        if run.output.stepping:  # the build's lines were folded into its step: show them now
+            for line in run.output.output_of(LOCALHOST):
+                run.output.detail(line)
         raise BuildError(explain_build_failure(run, exc.result)) from None
     except HostError as exc:
         raise BuildError(f"build failed: {exc.reason}") from None

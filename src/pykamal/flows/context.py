@@ -78,8 +78,8 @@ def make_run(
     from pykamal.cli.selection import from_globals
     from pykamal.remote.runtime import make_output, ssh_executor
 
+    output = make_output(globals_)  # first: a configuration error is shown through it too
     config = globals_.config()
-    output = make_output(globals_)
     config.secrets.on_read(output.secret_read)
     if executor is None:
         if plan:

@@ -279,6 +279,7 @@ async def rollback(run: Run, version: str | None = None, *, rollback_on_failure:
             await run.pre_connect()
             version = await choose_previous_version(run)
         run = replace(run, config=run.config.with_version(version))
+        run.output.run_version(version)
         async with locked(run):
             if not await version_available(run, version):
                 raise PykamalError(

@@ -244,6 +244,11 @@ class Output:
 
             self._live = LiveView(self.board, self.stream, self.redactor)
 
+    def run_version(self, version: str) -> None:
+        """The version the run deploys, once known (rollback picks it after starting)."""
+        if self.board is not None:
+            self.board.version = version
+
     def _live_allowed(self) -> bool:
         if self._live_wanted is not None:
             return self._live_wanted
@@ -343,9 +348,10 @@ class Output:
         self._stop_live()
         if self.json:
             self._emit_json({"event": "error", "message": message})
-            if self._result is not None:
-                self._result["ok"] = False
-                self._result.setdefault("error", _first_line(message))
+            if self._result is None:  # failed before any run began (configuration, secrets)
+                self._result = {"ok": False}
+            self._result["ok"] = False
+            self._result.setdefault("error", _first_line(message))
             return
         first, *rest = message.split("\n")
         color = "red" if self._use_color() else None

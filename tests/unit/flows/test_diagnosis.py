@@ -59,3 +59,15 @@ def test_log_lines_are_shown_once_where_the_hosts_agree() -> None:
     assert text.count("GET /nope 404") == 1
     assert "Last 2 log lines of app-web-v2 on h1 (the same on 1 more):" in text
     assert text.count("Hint: ") == 1
+
+
+def test_an_accessory_that_will_not_start_names_the_setting() -> None:
+    from pykamal.config.model import Accessory
+    from pykamal.flows.accessory import start_failure
+
+    db = Accessory(name="db", service="app-db", image="mysql:8", hosts=("h1",), port="3306:3306")
+    taken = "docker: Error response from daemon: Bind for 0.0.0.0:3306 failed: port is already allocated."
+    assert start_failure(db, taken).startswith("accessory db did not start: port 3306:3306 is taken")
+    assert start_failure(db, taken).endswith("free it or change accessories/db/port")
+    missing = "docker: Error response from daemon: manifest unknown."
+    assert "check accessories/db/image" in start_failure(db, missing)
