@@ -26,6 +26,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -76,25 +77,19 @@ def deploy_on_a_terminal(project: Path, env: dict[str, str], term: str, version:
     return Run(view, wall, cpu, process.returncode == 0)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hosts", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=5, help="deploys per view (default 5)")
-    parser.add_argument("--keep", action="store_true", help="keep the sandbox afterwards")
-    parser.add_argument("--json", type=Path, help="also write every run here")
-    options = parser.parse_args()
-
+def measure(hosts: int, repeat: int, keep: bool = False) -> dict[str, object]:
+    """Every run and the medians per view, as data (bench/run_all.py renders them)."""
     from pykamal.sandbox.core import Sandbox, SandboxSpec
 
     sandbox = Sandbox(
-        SandboxSpec(name=SANDBOX_NAME, hosts=options.hosts, base_address=BASE_ADDRESS),
+        SandboxSpec(name=SANDBOX_NAME, hosts=hosts, base_address=BASE_ADDRESS),
         log=lambda line: print(f"[sandbox] {line}", file=sys.stderr),
     )
     runs: list[Run] = []
     try:
         sandbox.up()
         sandbox.reset_hosts()
-        versions = [f"{view}-{i}" for i in range(options.repeat) for view in VIEWS]
+        versions = [f"{view}-{i}" for i in range(repeat) for view in VIEWS]
         push_versions(sandbox.registry, ["prime", *versions])
         with tempfile.TemporaryDirectory() as folder:
             project = make_project(
@@ -103,7 +98,7 @@ def main() -> None:
             env = sandbox.make_ssh_env()
             subprocess.run([*PYKAMAL, "setup", "-P", "--version", "prime"], cwd=project, env=env, check=True,
                            capture_output=True)  # fmt: skip
-            for i in range(options.repeat):
+            for i in range(repeat):
                 for view, term in VIEWS.items():  # taking turns, so drift on the machine hits both
                     runs.append(deploy_on_a_terminal(project, env, term, f"{view}-{i}"))
                     last = runs[-1]
@@ -112,27 +107,53 @@ def main() -> None:
                         file=sys.stderr,
                     )
     finally:
-        if not options.keep:
+        if not keep:
             sandbox.down()
-    report(runs, options.hosts)
-    if options.json:
-        options.json.write_text(json.dumps([asdict(r) for r in runs], indent=2) + "\n")
 
-
-def report(runs: list[Run], hosts: int) -> None:
     def med(view: str, field: str) -> float:
         return statistics.median(getattr(r, field) for r in runs if r.view == view and r.ok)
 
-    print(f"deploy -P of a version change to {hosts} hosts, on a pseudo-terminal, median of "
-          f"{sum(r.view == 'live' and r.ok for r in runs)} runs each")  # fmt: skip
-    print("| view | wall (s) | CPU of pykamal (s) |")
-    print("|---|---|---|")
-    for view in VIEWS:
-        print(f"| {view} | {med(view, 'wall'):.2f} | {med(view, 'cpu'):.3f} |")
-    print(
-        f"| live / plain | {med('live', 'wall') / med('plain', 'wall'):.3f} | "
-        f"{med('live', 'cpu') / med('plain', 'cpu'):.3f} |"
-    )
+    return {
+        "hosts": hosts,
+        "repeat": repeat,
+        "runs": [asdict(r) for r in runs],
+        "medians": {view: {"wall": med(view, "wall"), "cpu": med(view, "cpu")} for view in VIEWS},
+    }
+
+
+def section(figures: dict[str, Any]) -> list[str]:
+    """The report's section: medians per view and the ratio live / plain."""
+    medians = figures["medians"]
+    live, plain = medians["live"], medians["plain"]
+    wall, cpu = live["wall"] / plain["wall"], live["cpu"] / plain["cpu"]
+    return [
+        "## Live view",
+        "",
+        f"`deploy -P` of a version change to {figures['hosts']} hosts on a pseudo-terminal, "
+        f"{figures['repeat']} deploys each way taking turns (`bench/live_view.py`): with the live view "
+        "(`TERM=xterm-256color`) and with plain step lines (`TERM=dumb`). CPU is the pykamal process's "
+        "user + system time. Goal: the live view costs at most 3 %.",
+        "",
+        "| view | wall (median) | CPU of pykamal (median) |",
+        "|---|---:|---:|",
+        f"| live | {live['wall']:.2f} s | {live['cpu']:.3f} s |",
+        f"| plain lines | {plain['wall']:.2f} s | {plain['cpu']:.3f} s |",
+        f"| live / plain | {wall:.3f} | {cpu:.3f} |",
+        "",
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hosts", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5, help="deploys per view (default 5)")
+    parser.add_argument("--keep", action="store_true", help="keep the sandbox afterwards")
+    parser.add_argument("--json", type=Path, help="also write every run here")
+    options = parser.parse_args()
+    figures = measure(options.hosts, options.repeat, options.keep)
+    print("\n".join(section(figures)))
+    if options.json:
+        options.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -258,6 +258,10 @@ def render(results: dict[str, Any], plot: str | None) -> str:
     fanout = results.get("fanout")
     if fanout:
         lines += fanout_section(fanout)
+    if results.get("live_view"):
+        import live_view  # bench/live_view.py
+
+        lines += live_view.section(results["live_view"])
     lines += [
         "## Reproduce",
         "",
@@ -454,7 +458,9 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (a smoke run)")
-    parser.add_argument("--skip", default="", help="comma separated parts to skip: startup, deploy, fanout")
+    parser.add_argument(
+        "--skip", default="", help="comma separated parts to skip: startup, deploy, fanout, live"
+    )
     parser.add_argument("--tools", default="pykamal,kamal", help="comma separated: pykamal, kamal")
     parser.add_argument(
         "--out", type=Path, default=DOCS / "benchmarks.md", help="report (default docs/benchmarks.md)"
@@ -495,6 +501,11 @@ def main() -> int:
         print("== fan-out", flush=True)
         sizes = [1, 10] if args.quick else [1, 10, 50, 100]
         results["fanout"] = run_fanout(sizes, 2 if args.quick else 3, tools, kamal)
+    if "live" not in skip:
+        print("== live view", flush=True)
+        import live_view  # bench/live_view.py
+
+        results["live_view"] = live_view.measure(3, 3 if args.quick else 7)
     results["load_after"] = os.getloadavg()[0]
     results["took"] = time.monotonic() - started
     if args.json:
