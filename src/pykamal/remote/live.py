@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rich.console import RenderableType
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
-REFRESH_PER_SECOND = 8
+REFRESH_PER_SECOND = 4  # each redraw costs about 1 ms of CPU
 
 
 class LiveView:

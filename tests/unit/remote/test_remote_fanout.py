@@ -99,7 +99,8 @@ def test_run_command_on_with_failed_command_reports_exit_status() -> None:
     with pytest.raises(FanOutError) as info:
         asyncio.run(run_command_on(executor, ["h1", "h2"], cmd("docker", "-v")))
     assert str(info.value) == (
-        "failed on 1 of 2 hosts: h2: `docker -v` failed with exit status 127: sh: 1: docker: not found"
+        "failed on 1 of 2 hosts: h2: `docker -v` failed with exit status 127: sh: 1: docker: not found; "
+        "Docker is not installed on this host: run `pykamal server bootstrap`"
     )
     assert isinstance(info.value.results["h1"], Result)
 
