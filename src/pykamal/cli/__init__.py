@@ -35,6 +35,8 @@ def run(args: list[str]) -> int:
     from pykamal.errors import PykamalError
 
     globals_ = Globals()
+    if _verbose(args):
+        _show_config_notes()
     try:
         root.main(args=args, prog_name="pykamal", standalone_mode=False, obj=globals_)
     except PykamalError as exc:
@@ -64,6 +66,18 @@ def run(args: list[str]) -> int:
 
 def _verbose(args: list[str]) -> bool:
     return "-v" in args or "--verbose" in args or bool(os.environ.get("PYKAMAL_DEBUG"))
+
+
+def _show_config_notes() -> None:
+    """At -v, say how each config file was read (e.g. which ERB renderer ran)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    logger = logging.getLogger("pykamal.config")
+    if not logger.handlers:
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _print_error(exc: BaseException, unexpected: bool = False, output: Any = None) -> None:
