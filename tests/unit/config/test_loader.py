@@ -105,8 +105,10 @@ def test_erb_sees_kamal_destination(
 
 
 def test_erb_error_names_file_and_line(write_config: Callable[..., str]) -> None:
-    path = write_config(BASE + "x-a: <%= `hostname` %>\n")
-    with pytest.raises(ConfigError, match=r"^config/deploy.yml:6: unsupported ERB: <%= `hostname` %>$"):
+    path = write_config(BASE + "x-a: <%= Socket.gethostname %>\n")
+    with pytest.raises(
+        ConfigError, match=r"^config/deploy.yml:6: unsupported ERB: <%= Socket.gethostname %>$"
+    ):
         load_config(path)
 
 

@@ -33,6 +33,10 @@ class Interpreter:
         self.write = write
         self.context = context
         self.scopes: list[dict[str, Any]] = [{}]
+        # modules defined by required Ruby files: name -> method -> (parameters, body)
+        self.modules: dict[str, dict[str, tuple[list[str], Node]]] = {}
+        self.module_stack: list[str] = []
+        self.required: set[str] = set()
 
     def run(self, node: Node) -> Any:
         try:
@@ -99,6 +103,73 @@ class Interpreter:
         if node[2] == "dotenv/load":
             m.dotenv_load(self.context, self.env, [], node[1], overload=False)
         return True
+
+    def eval_require_file(self, node: Node) -> bool:
+        """``require "/path/to/file.rb"``: a Ruby file that defines modules with singleton methods."""
+        from pykamal.config.ruby.lexer import tokenize
+        from pykamal.config.ruby.parser import parse
+
+        name = self.eval(node[2])
+        if not isinstance(name, str):
+            raise RubyError("TypeError", f"no implicit conversion of {m.class_name(name)} into String")
+        if not name.startswith(("/", "./", "../")):
+            raise Unsupported(node[1], f'require "{name}" (a library)')
+        path = m.expand_path(name if name.endswith(".rb") else name + ".rb", None, self.env)
+        if path in self.required:
+            return False
+        try:
+            with open(path, encoding="utf-8") as handle:
+                source = handle.read()
+        except OSError:
+            raise RubyError("LoadError", f"cannot load such file -- {path}") from None
+        try:
+            tree = parse(tokenize(source, 1), definitions=True)
+        except Unsupported as exc:
+            raise Unsupported(node[1], f"{path}:{exc.line}: {exc.what}") from None
+        self.required.add(path)
+        saved, self.scopes = self.scopes, [{}]
+        try:
+            self.eval(tree)
+        except (RubyError, Unsupported) as exc:
+            if isinstance(exc, RubyError):
+                exc.message = f"{exc.message} (in {path}:{exc.line})"
+                exc.line = node[1]
+                raise
+            raise Unsupported(node[1], f"{path}:{exc.line}: {exc.what}") from None
+        finally:
+            self.scopes = saved
+        return True
+
+    def eval_module(self, node: Node) -> None:
+        self.modules.setdefault(node[2], {})
+        self.module_stack.append(node[2])
+        try:
+            self.eval(node[3])
+        finally:
+            self.module_stack.pop()
+
+    def eval_defs(self, node: Node) -> Any:
+        if not self.module_stack:
+            raise Unsupported(node[1], "def outside a module")
+        self.modules[self.module_stack[-1]][node[2]] = (node[3], node[4])
+        return m.Sym(node[2])
+
+    def call_defined(self, module: str, name: str, args: list[Any], line: int) -> Any:
+        methods = self.modules[module]
+        if name not in methods:
+            raise RubyError("NoMethodError", f"undefined method `{name}' for module {module}")
+        params, body = methods[name]
+        if len(args) != len(params):
+            raise RubyError(
+                "ArgumentError", f"wrong number of arguments (given {len(args)}, expected {len(params)})"
+            )
+        saved, self.scopes = self.scopes, [dict(zip(params, args, strict=True))]
+        self.module_stack.append(module)
+        try:
+            return self.eval(body)
+        finally:
+            self.scopes = saved
+            self.module_stack.pop()
 
     def eval_raise(self, node: Node) -> None:
         value = self.eval(node[2])
@@ -168,6 +239,10 @@ class Interpreter:
         return RubyRange(self.eval(node[2]), self.eval(node[3]), node[4])
 
     def eval_const(self, node: Node) -> Any:
+        from pykamal.config.ruby.parser import CONSTANTS
+
+        if node[2] not in CONSTANTS and node[2] not in self.modules:
+            raise Unsupported(node[1], f"constant {node[2]}")
         return m.constant(node[2])
 
     def eval_and(self, node: Node) -> Any:
@@ -186,6 +261,11 @@ class Interpreter:
         receiver = self.eval(receiver_node)
         if safe and receiver is None:
             return None
+        if isinstance(receiver, m.ClassRef) and receiver.name in self.modules:
+            args = [self.eval(arg) for arg in arg_nodes]
+            if block is not None or any(arg[0] == "blockpass" for arg in arg_nodes):
+                raise Unsupported(line, "a block given to a module method")
+            return self.call_defined(receiver.name, name, args, line)
         if name == "==" and len(arg_nodes) == 1 and not isinstance(receiver, m.ClassRef):
             return ruby_eq(receiver, self.eval(arg_nodes[0]))
         args = []

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from pykamal.config.ruby import RubyError, Unsupported
 from pykamal.config.ruby.values import RubyRange, Sym, class_name, inspect, ruby_eq, to_s, truthy
 
+__all__ = ["Sym", "class_name"]
+
 if TYPE_CHECKING:
     from pykamal.config.ruby.interp import Interpreter
 

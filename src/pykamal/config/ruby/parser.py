@@ -48,8 +48,9 @@ _BINARY_LEVELS: list[tuple[str, ...]] = [
 _STARTS_ARGUMENT = words("str xstr dsym sym int float words const ident label")
 
 
-def parse(tokens: list[Token]) -> Node:
-    parser = _Parser(tokens)
+def parse(tokens: list[Token], definitions: bool = False) -> Node:
+    """The tree of a template (or, with ``definitions``, of a Ruby file that defines modules)."""
+    parser = _Parser(tokens, definitions=definitions)
     body = parser.statements(())
     if parser.peek() is not None:
         token = parser.peek()
@@ -59,10 +60,16 @@ def parse(tokens: list[Token]) -> Node:
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token], scopes: list[set[str]] | None = None) -> None:
+    def __init__(
+        self, tokens: list[Token], scopes: list[set[str]] | None = None, definitions: bool = False
+    ) -> None:
         self.tokens = tokens
         self.index = 0
         self.scopes: list[set[str]] = scopes if scopes is not None else [set()]
+        # a Ruby file loaded with `require` may define modules; after such a require, their
+        # constants may appear (whether they exist is checked when the code runs)
+        self.definitions = definitions
+        self.modules_possible = definitions
 
     # --- token helpers --------------------------------------------------------------------------
     def peek(self, offset: int = 0) -> Token | None:
@@ -309,6 +316,8 @@ class _Parser:
         if receiver[0] == "const" and receiver[2] in CLASS_METHODS:
             if name not in CLASS_METHODS[receiver[2]]:
                 raise Unsupported(line, f"{receiver[2]}.{name}")
+        elif receiver[0] == "const" and receiver[2] not in CONSTANTS:
+            pass  # a method of a module from a required file
         elif name not in METHODS:
             raise Unsupported(line, f"method {name}")
         args = self.call_arguments()
@@ -409,7 +418,7 @@ class _Parser:
         if kind == "ident":
             return self.identifier(token)
         if kind == "const":
-            if value not in CONSTANTS:
+            if value not in CONSTANTS and not self.modules_possible:
                 raise Unsupported(line, f"constant {value}")
             return ("const", line, value)
         if kind == "text" or kind == "out":
@@ -474,12 +483,14 @@ class _Parser:
                 raise Unsupported(line, f"{name} with {len(args)} arguments")
             if name != "require":
                 return ("raise", line, args[0])
-            if args[0][0] != "str" or not all(isinstance(part, str) for part in args[0][2]):
-                raise Unsupported(line, "require of a computed name")
-            library = "".join(args[0][2])
-            if library not in REQUIRABLE:
+            literal = args[0][0] == "str" and all(isinstance(part, str) for part in args[0][2])
+            library = "".join(args[0][2]) if literal else ""
+            if library in REQUIRABLE:
+                return ("require", line, library)
+            if literal and not library.endswith(".rb") and "/" not in library:
                 raise Unsupported(line, f'require "{library}"')
-            return ("require", line, library)
+            self.modules_possible = True
+            return ("require_file", line, args[0])
         raise Unsupported(line, f"method or variable {name}")
 
     def keyword(self, token: Token) -> Node:
@@ -492,7 +503,38 @@ class _Parser:
             return self.case_block(line)
         if word == "begin":
             return self.begin_block(line)
+        if word == "module" and self.definitions:
+            name = self.expect("const").value
+            body = self.statements(("end",))
+            self.expect_end(line)
+            return ("module", line, name, body)
+        if word == "def" and self.definitions:
+            return self.singleton_method(line)
         raise Unsupported(line, word)
+
+    def singleton_method(self, line: int) -> Node:
+        """``def self.name(params) ... end`` or ``def self.name = expression``."""
+        self.expect("kw", "self")
+        self.expect("op", ".")
+        name = self.expect("ident").value
+        params: list[str] = []
+        if self.accept("op", "("):
+            while not self.accept("op", ")"):
+                params.append(self.expect("ident").value)
+                if not self.accept("op", ","):
+                    self.expect("op", ")")
+                    break
+        self.scopes.append(set(params))
+        try:
+            if self.accept("op", "="):
+                self.skip_newlines()
+                body = self.expression_statement()
+            else:
+                body = self.statements(("end",))
+                self.expect_end(line)
+        finally:
+            self.scopes.pop()
+        return ("defs", line, name, params, body)
 
     def if_block(self, word: str, line: int) -> Node:
         condition = self.expression_statement()

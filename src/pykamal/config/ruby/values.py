@@ -122,7 +122,7 @@ def inspect_string(text: str) -> str:
         elif char == "#" and text[index + 1 : index + 2] in ("{", "$", "@"):
             out.append("\\#")
         elif ord(char) < 0x20 or ord(char) == 0x7F:
-            out.append(f"\\x{ord(char):02X}" if ord(char) == 0x7F else f"\\u{ord(char):04X}")
+            out.append(f"\\u{ord(char):04X}")
         elif not char.isprintable() and ord(char) > 0x7F:
             out.append(f"\\u{ord(char):04X}" if ord(char) <= 0xFFFF else f"\\u{{{ord(char):X}}}")
         else:
