@@ -13,8 +13,8 @@ Ruby outside the subset is refused with ``<file>:<line>: unsupported ERB: <snipp
 
 from __future__ import annotations
 
-import logging
 import re
+import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -24,7 +24,6 @@ from pykamal.errors import ConfigError
 if TYPE_CHECKING:
     from pykamal.config.ruby.lexer import Token
 
-log = logging.getLogger("pykamal.config")
 # in text: a tag opener; `<%-` at a line start takes the indentation before it along
 _OPENER = re.compile(r"(?m)^[ \t]*<%-|<%-|<%%|<%=|<%#|<%")
 
@@ -65,14 +64,19 @@ def render(template: str, filename: str, env: MutableMapping[str, str]) -> Rende
             if exc.what.startswith("missing"):
                 snippet = f"{exc.what} for {snippet}"
             raise ConfigError(f"{filename}:{exc.line}: unsupported ERB: {snippet}") from None
-        log.info(
-            "%s: rendered by Ruby's ERB (%s): %s", filename, ruby, exc.what or "outside pykamal's subset"
-        )
+        _note(f"{filename}: rendered by Ruby's ERB ({ruby}): {exc.what or 'outside the subset'}")
         return _render_with_ruby(ruby, template, filename, env)
     except RubyError as exc:
         raise ConfigError(f"{filename}:{exc.line}: {_describe(exc)}") from None
-    log.info("%s: rendered by pykamal's ERB", filename)
+    _note(f"{filename}: rendered by pykamal's ERB")
     return Rendered("".join(writer.parts), writer.finish())
+
+
+def _note(message: str) -> None:
+    """Shown at -v (the CLI sets up logging then); without logging loaded, nobody is listening."""
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging.getLogger("pykamal.config").info(message)
 
 
 def _run(
