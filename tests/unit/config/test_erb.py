@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+from typing import Any
+
 import pytest
 
 from pykamal.config.erb import render
@@ -134,3 +138,35 @@ def test_unbalanced_blocks_are_refused() -> None:
 def test_unterminated_tag() -> None:
     with pytest.raises(ConfigError, match=r"^config/deploy.yml:3: unsupported ERB: unterminated tag"):
         out('a: 1\nb: 2\nc: <%= ENV["HOME"]\n')
+
+
+def test_dotenv_loaded_by_the_base_file_is_seen_by_the_destination_file(write_config: Any) -> None:
+    from pykamal.config.loader import load_raw
+
+    path = write_config('service: app\n<% require "dotenv"; Dotenv.load(".env") %>\n')
+    Path(".env").write_text("ERB_DOTENV_X=from-dotenv\nHOME=not-overridden\n")
+    Path("config/deploy.beta.yml").write_text(
+        'x-v: <%= ENV["ERB_DOTENV_X"] %> <%= ENV["HOME"] == "not-overridden" %>\n'
+    )
+    assert load_raw(path, "beta")["x-v"] == "from-dotenv false"
+    assert "ERB_DOTENV_X" not in os.environ
+
+
+def test_comment_running_to_the_end_of_a_tag() -> None:
+    # Ruby's generated code would swallow the rest of the line after such a comment
+    with pytest.raises(ConfigError, match=r"^config/deploy.yml:1: unsupported ERB: <% x = 1 # one %>"):
+        out("<% x = 1 # one %>\na")
+    assert out("<%- x = 1 # one -%>\n<%= x %>") == "1"
+    assert out("<% x = 2 # two\n%><%= x %>") == "2"
+
+
+def test_crlf_line_endings() -> None:
+    assert out("a\r\n<% if true -%>\r\nb\r\n<% end -%>\r\nc\r\n") == "a\r\nb\r\nc\r\n"
+
+
+def test_errors_name_the_line_of_the_failing_expression() -> None:
+    template = 'a: 1\n<%\n  x = ENV["HOME"]\n  y = x.fetch("k")\n%>\n'
+    with pytest.raises(
+        ConfigError, match=r"^config/deploy.yml:4: undefined method `fetch' for an instance of String"
+    ):
+        out(template)
