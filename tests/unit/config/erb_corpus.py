@@ -304,6 +304,11 @@ CASES: list[tuple[str, str, str]] = [
         '<% require File.expand_path("erb_settings.rb", Dir.pwd) %><%= ErbSettings.host %> <%= ErbSettings.port(2) %> <%= ErbSettings.port(3).inspect %>',
         "app.example.com 3002 3003\n",
     ),
+    (
+        "index_assignment",
+        '<% h = {"a" => 1}; h["b"] = 2; ENV["ERB_ASSIGNED"] = "set in ERB" %><%= h.inspect %> <%= ENV["ERB_ASSIGNED"] %>',
+        '{"a"=>1, "b"=>2} set in ERB\n',
+    ),
 ]
 
 ENV = {

@@ -112,7 +112,9 @@ def run_kamal(binary: str, target: Target, env: dict[str, str]) -> tuple[int, st
         [binary, *target.args()], cwd=target.project, env=env, capture_output=True, text=True, timeout=120
     )
     output = result.stdout if result.returncode == 0 else result.stdout + result.stderr
-    cached.write_text(json.dumps([result.returncode, output]))
+    partial = cached.with_suffix(f".{os.getpid()}.tmp")
+    partial.write_text(json.dumps([result.returncode, output]))
+    partial.replace(cached)  # whole or absent, for runs reading the cache at the same time
     return result.returncode, output
 
 

@@ -603,6 +603,12 @@ def _hash(
     if name == "[]":
         _arity(args, 1, 1)
         return table.get(args[0])
+    if name == "[]=":
+        _arity(args, 2, 2)
+        if isinstance(args[0], list | dict):
+            raise Unsupported(line, "array or hash as a hash key")
+        table[args[0]] = args[1]
+        return args[1]
     if name == "fetch":
         _arity(args, 1, 2)
         if args[0] in table:

@@ -22,7 +22,7 @@ METHODS = words(
     "filter reject compact uniq sort reverse flatten any? all? none? min max sum find detect keys values "
     "key? has_key? member? fetch dig merge times upto zero? even? odd? abs succ pred positive? negative? "
     "freeze dup itself frozen? delete index between? lines chars center ljust rjust equal? eql? message "
-    "entries == != ! [] + - * / % < > <= >="
+    "entries == != ! [] []= + - * / % < > <= >="
 )
 CLASS_METHODS = {
     "ENV": words("[] fetch key? has_key? include? member? []= to_h keys values"),
