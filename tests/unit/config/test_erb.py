@@ -116,6 +116,8 @@ def test_line_map_points_at_source_lines() -> None:
         '<%= ENV["A"].upcase # shout %>',
         "<%= Rails.env %>",
         "<% while true do %>",
+        '<%= "x".gsub("a") { |m| m } %>',
+        '<%= "%05d" % 42 %>',
     ],
 )
 def test_anything_else_is_unsupported(tag: str) -> None:

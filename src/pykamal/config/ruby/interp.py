@@ -48,7 +48,7 @@ class Interpreter:
         handler = getattr(self, "eval_" + node[0])
         try:
             return handler(node)
-        except RubyError as error:
+        except (RubyError, Unsupported) as error:
             if not error.line:
                 error.line = node[1]
             raise
