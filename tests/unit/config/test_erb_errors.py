@@ -128,3 +128,15 @@ def test_kamal_init_template_loads(write_config: Any, capsys: Any, monkeypatch: 
     )
     capsys.readouterr()
     assert run(["config", "--version", "v1"]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.skipif(kamal_binary() is None, reason="the reference `kamal` binary is not on PATH")
+def test_the_deploy_yml_kamal_init_writes_loads(tmp_path: Path, capsys: Any, monkeypatch: Any) -> None:
+    init = subprocess.run(
+        [str(kamal_binary()), "init"], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert init.returncode == 0, init.stdout + init.stderr
+    assert "RUBY_ENGINE_VERSION" in (tmp_path / "config" / "deploy.yml").read_text()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert run(["config", "--version", "v1"]) == 0, capsys.readouterr().err
