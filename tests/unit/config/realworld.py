@@ -97,7 +97,9 @@ def _cache_key(target: Target, env: dict[str, str], binary: str) -> str:
     for path in sorted(target.project.rglob("*")):
         if path.is_file():
             digest.update(str(path.relative_to(target.project)).encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(json.dumps([target.args(), sorted(env.items()), binary, os.path.getsize(binary)]).encode())
+    # PATH is left out (it differs between shells); the stub it leads to is in
+    variables = sorted((key, value) for key, value in env.items() if key != "PATH")
+    digest.update(json.dumps([target.args(), variables, GIT_STUB, binary, os.path.getsize(binary)]).encode())
     return digest.hexdigest()
 
 
