@@ -62,13 +62,18 @@ async def run_release(run: Run, config: Config | None = None) -> None:
 
     def show(_stream: str, line: str) -> None:
         tail.append(line)
-        output.log("info", f"  {host}: {line}")
+        output.stream_line(host, line)
 
     command = release_commands.run(config, role, host, release.cmd)
     try:
-        result = await run.executor.run(
-            host, command, check=False, timeout=release.timeout, on_line=show, log_level="debug"
-        )
+        with output.step(host, "release"):
+            result = await run.executor.run(
+                host, command, check=False, timeout=release.timeout, on_line=show, log_level="debug"
+            )
+            if not result.ok:
+                if not tail:  # an executor that does not stream (or a failure before any output)
+                    tail.extend((result.stderr or result.stdout).splitlines()[-OUTPUT_TAIL:])
+                raise ReleaseFailed(_message(release, host, f"exit status {result.exit_status}", tail))
     except Exception as exc:
         from pykamal.remote.result import CommandTimeout
 
@@ -76,10 +81,6 @@ async def run_release(run: Run, config: Config | None = None) -> None:
             raise
         await run.executor.run(host, release_commands.remove(config, role), check=False)
         raise ReleaseFailed(_message(release, host, f"timed out after {release.timeout} s", tail)) from None
-    if not result.ok:
-        if not tail:  # an executor that does not stream (or a failure before any output)
-            tail.extend((result.stderr or result.stdout).splitlines()[-OUTPUT_TAIL:])
-        raise ReleaseFailed(_message(release, host, f"exit status {result.exit_status}", tail))
     output.say(f"Release command finished on {host}")
 
 

@@ -422,6 +422,13 @@ class Output:
     def error(self, message: str) -> None:
         self._write(f"  ERROR {message}", err=True, fg="red" if self._use_color() else None)
 
+    def stream_line(self, host: str, line: str) -> None:
+        """A line of output the user follows as it comes (a release command): in the live view it
+        shows in the host's line, elsewhere as ``  host: line`` (with -v too; hidden with -q)."""
+        if self.json or self._live is not None or not self.enabled("info"):
+            return
+        self._write(f"  {host}: {line}")
+
     def detail(self, text: str) -> None:
         """A line belonging to the error above it (log lines, a hint), shown at every verbosity."""
         self._write(f"        {text}", err=True)
