@@ -155,3 +155,22 @@ def test_the_live_view_fits_a_narrow_terminal() -> None:
     rows = captured.get().splitlines()
     assert len(rows) == 2 and all(len(row) <= 30 for row in rows)
     assert "127.0.0.11" in rows[0] and "boot web" in rows[0] and "waiting" in rows[1]
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("variable", [("TERM", "dumb"), ("NO_COLOR", "1")])
+def test_a_dumb_or_colourless_terminal_gets_plain_lines(
+    variable: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERM", "xterm-256color")
+    monkeypatch.setenv(*variable)
+    terminal = _Terminal()
+    output = Output("info", stream=terminal, err_stream=terminal)
+    deploy_like(output)
+    text = terminal.getvalue()
+    assert "\x1b" not in text and "\r" not in text
+    assert "  h2  boot web: done in 0.0s" in text
