@@ -91,7 +91,7 @@ class Runtime:
         if not run.plan:  # a plan prints its commands, not steps
             selection = run.selection
             hosts = {host: [role.name for role in selection.roles_on(host)] for host in selection.hosts}
-            run.output.run_started(run.command or "deploy", run.config.version, hosts)
+            run.output.run_started(run.command or "deploy", _known_version(run), hosts)
 
     @property
     def seconds(self) -> float:
@@ -105,6 +105,16 @@ class Runtime:
             self.run.output.puts(f"  Finished all in {self.seconds:.1f} seconds")
         else:
             self.run.output.run_finished(self.seconds, sys.exc_info()[1])
+
+
+def _known_version(run: Run) -> str | None:
+    """The run's version, or None when it cannot be told yet (rollback without git finds it later)."""
+    from pykamal.errors import PykamalError
+
+    try:
+        return run.config.version
+    except PykamalError:
+        return None
 
 
 def failure_summary(exc: BaseException) -> str:
