@@ -223,8 +223,10 @@ class Project:
         return self.pykamal("deploy", "--skip-push", "--version", version, *args, check=check, **kwargs)  # type: ignore[arg-type]
 
     def start_deploy(self, version: str, *args: str, extra_env: dict[str, str] | None = None) -> Running:
+        """A deploy in the background, verbose: the tests wait for its per-host log lines
+        ("Booting <container> on <host>") to pick the moment they interrupt it."""
         tag_version(self.sandbox, version)
-        return self.start("deploy", "--skip-push", "--version", version, *args, extra_env=extra_env)
+        return self.start("deploy", "-v", "--skip-push", "--version", version, *args, extra_env=extra_env)
 
     # -- what is on the hosts -------------------------------------------------------------
 
