@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pykamal.commands.args import loose
 from pykamal.commands.base import Arg, Command, Quoted, Script, cmd, word
+from pykamal.config.host_address import host_address, host_port
 from pykamal.config.model import SshConfig
 
 
@@ -53,8 +54,8 @@ def run_over_ssh(ssh: SshConfig, host: str, command: Command) -> Command:
         _proxy_args(ssh),
         _key_args(ssh),
         "-t",
-        f"{ssh.user}@{host}",
+        f"{ssh.user}@{host_address(host)}",
         "-p",
-        str(ssh.port),
+        str(host_port(host) or ssh.port),
         Script(command),
     )

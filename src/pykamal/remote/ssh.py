@@ -27,6 +27,7 @@ from posixpath import basename, dirname
 from typing import TYPE_CHECKING, Any
 
 from pykamal.commands.base import Command, Sensitive
+from pykamal.config.host_address import host_address, host_port
 from pykamal.remote.executor import LineCallback
 from pykamal.remote.host_keys import (
     DEFAULT_GLOBAL_FILES,
@@ -367,7 +368,7 @@ class SshExecutor:
         if self._start_semaphore is None:
             self._start_semaphore = asyncio.Semaphore(self.settings.max_concurrent_starts)
         user = user or self.settings.user
-        port = port or self.settings.port
+        port = port or host_port(host) or self.settings.port
         retries = self.settings.dns_retries
         attempt = 0
         while True:
@@ -395,7 +396,7 @@ class SshExecutor:
         import asyncssh
 
         settings = self.settings
-        target = f"{user}@{host}:{port}"
+        target = f"{user}@{host_address(host)}:{port}"
         host_config = self._host_config(host, user, port)
         check = self._host_key_check(host_config, port)
         client = _client_class()(check)
@@ -418,7 +419,7 @@ class SshExecutor:
         if tunnel != ():
             kwargs["tunnel"] = tunnel
         elif settings.proxy_command:
-            kwargs["proxy_command"] = settings.proxy_command_for(host, port, user)
+            kwargs["proxy_command"] = settings.proxy_command_for(host_address(host), port, user)
         if "Ciphers" not in host_config:
             # same algorithms as asyncssh's defaults, AES-GCM first: it costs far less CPU per packet
             # than asyncssh's chacha20-poly1305, which matters when talking to many hosts at once
@@ -430,7 +431,7 @@ class SshExecutor:
             kwargs["agent_path"] = None
         try:
             ssh = await asyncio.wait_for(
-                asyncssh.connect(host.removeprefix("jump:"), **kwargs), settings.connect_timeout + 5
+                asyncssh.connect(host_address(host), **kwargs), settings.connect_timeout + 5
             )
         except TimeoutError:
             reason = (
@@ -505,7 +506,7 @@ class SshExecutor:
         cache_key = (host, user, port)
         if cache_key not in self._host_configs:
             self._host_configs[cache_key] = read_host_config(
-                self.settings.config_files, host.removeprefix("jump:"), user, port
+                self.settings.config_files, host_address(host), user, port
             )
         return self._host_configs[cache_key]
 

@@ -248,3 +248,16 @@ def test_interrupting_a_locked_command_releases_the_lock(
     assert process.returncode == exit_code, out + err
     assert "Releasing the deploy lock..." in out
     assert not has_lock(sandbox)
+
+
+def test_a_servers_entry_with_its_own_port_connects_on_that_port(project: Path, sandbox: Any) -> None:
+    """``host:22`` reaches the host on port 22; ``host:2`` is refused on port 2 (not 22), and the
+    entry as written stays the host's name in the output."""
+    first, second = sandbox.hosts[0], sandbox.hosts[1]
+    (project / "config" / "deploy.yml").write_text(
+        deploy_yml([f"{first}:22", f"{second}:2"], sandbox.ssh_config_path)
+    )
+    result = pykamal(project, sandbox, "server", "exec", "echo alive")
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.splitlines().count("alive") == 1
+    assert f"{second}:2: could not connect to root@{second}:2: connection refused" in result.stderr
