@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from pykamal.cli.core import command
+
+if TYPE_CHECKING:
+    from pykamal.config.extensions import Canary
+    from pykamal.flows.context import Run
 
 SKIP_PUSH = click.option(
     "-P",
@@ -51,22 +57,73 @@ OUTPUT = click.option(
 )
 
 
+CANARY = click.option(
+    "--canary",
+    "canary_hosts",
+    type=click.IntRange(min=1),
+    is_flag=False,
+    flag_value=0,
+    default=None,
+    metavar="[N]",
+    help="Deploy to N hosts (default: x-pykamal/canary/hosts, else 1) of each proxied role first, "
+    "watch their 5xx rate in kamal-proxy's log, then the rest or switch them back",
+)
+CANARY_FAIL_OPEN = click.option(
+    "--canary-fail-open",
+    is_flag=True,
+    default=False,
+    help="Go on when the canary got too few requests to judge (default: stop)",
+)
+SKIP_CANARY = click.option(
+    "--skip-canary", is_flag=True, default=False, help="No canary phase, even if x-pykamal/canary enables it"
+)
+
+
+def _canary_settings(run: Run, canary_hosts: int | None, fail_open: bool, skip: bool) -> Canary | None:
+    from pykamal.flows.canary import with_hosts
+
+    if skip:
+        return None
+    return with_hosts(run.config.extensions.canary, canary_hosts, fail_open)
+
+
 @command("deploy")
 @OUTPUT
 @SKIP_PUSH
 @NO_CACHE
 @NO_ROLLBACK
 @SKIP_RELEASE
+@CANARY
+@CANARY_FAIL_OPEN
+@SKIP_CANARY
 @PLAN
-def deploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
+def deploy(
+    skip_push: bool,
+    no_cache: bool,
+    no_rollback: bool,
+    skip_release: bool,
+    canary_hosts: int | None,
+    canary_fail_open: bool,
+    skip_canary: bool,
+    plan: bool,
+) -> None:
     from pykamal.flows import deploy as flow
     from pykamal.flows.plan import execute
+
+    if skip_canary and canary_hosts is not None:
+        from pykamal.errors import UsageError
+
+        raise UsageError("--canary and --skip-canary cannot be used together")
 
     execute(
         "deploy",
         None,
         lambda run: flow.deploy(
-            run, skip_push=skip_push, rollback_on_failure=not no_rollback, skip_release=skip_release
+            run,
+            skip_push=skip_push,
+            rollback_on_failure=not no_rollback,
+            skip_release=skip_release,
+            canary=_canary_settings(run, canary_hosts, canary_fail_open, skip_canary),
         ),
         plan=plan,
         skip_push=skip_push,

@@ -118,7 +118,10 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
             mark,
             _cell(row.role),
             _cell(row.host),
-            _cell(row.version, "bold" if not flagged else "bold red"),
+            _cell(
+                f"{row.version} (canary)" if row.canary else row.version,
+                "bold" if not flagged else "bold red",
+            ),
             _cell(row.state or "no container", state_style),
             _cell(format_age(row.uptime)),
             _cell(_proxy_text(row), None if row.proxy is None or row.proxy.routes_to_current else "red"),

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from pykamal.commands.base import MARK, Command, Raw, quote
+from pykamal.commands.canary import marker_directory
 from pykamal.commands.proxy import PROXY_CONTAINER
 from pykamal.config.model import Config
 
@@ -33,8 +34,10 @@ INSPECT_FORMAT = f"{MARK} container " + SEPARATOR.join(INSPECT_FIELDS)
 def probe(config: Config) -> Command:
     """One shell command: clock, lock, Docker's answer, every container, kamal-proxy's routes."""
     lock = quote(config.lock_directory)
+    canary = quote(marker_directory(config))
     script = f"""\
 echo "{MARK} now $(date +%s)"
+for marker in {canary}/*; do [ -f "$marker" ] && echo "{MARK} canary ${{marker##*/}} $(cat "$marker")"; done
 if [ -d {lock} ]; then echo "{MARK} lock $(tr -d '\\n' < {lock}/details 2>/dev/null)"; fi
 if ! command -v docker >/dev/null 2>&1; then echo "{MARK} docker missing"
 elif ! ids=$(docker ps -aq 2>&1); then echo "$ids" | sed 's/^/{MARK} docker error /'
@@ -90,6 +93,7 @@ class HostFacts:
     routes: list[Route] = field(default_factory=list)
     routes_read: bool = False
     lock_text: str | None = None  # decoded lock details, None when there is no lock
+    canary: dict[str, str] = field(default_factory=dict)  # role -> version it runs as a canary
 
 
 def parse(stdout: str) -> HostFacts:
@@ -101,6 +105,10 @@ def parse(stdout: str) -> HostFacts:
         key, _, rest = line[len(MARK) + 1 :].partition(" ")
         if key == "now" and rest.strip().isdigit():
             facts.now = int(rest.strip())
+        elif key == "canary":
+            role, _, version = rest.strip().partition(" ")
+            if role and version:
+                facts.canary[role] = version.strip()
         elif key == "lock":
             facts.lock_text = _decode_lock(rest.strip())
         elif key == "docker":

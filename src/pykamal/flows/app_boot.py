@@ -116,25 +116,43 @@ async def boot(
     stop_stale: bool = False,
     rollback_on_failure: bool = True,
     finish: Callable[[str], list[Command]] | None = None,
+    wanted: Callable[[str, Role], bool] | None = None,
+    booted: list[Booted] | None = None,
+    settle: bool = True,
 ) -> None:
-    """Boot ``version`` (default: the run's version) of every selected role on its hosts."""
+    """Boot ``version`` (default: the run's version) of every selected role on its hosts.
+
+    ``wanted`` limits the boot to some (host, role) pairs (a canary and the rest of the fleet).
+    ``booted`` collects what went live; the ones already in it count as live from an earlier call:
+    a failure switches them back too. ``settle=False`` leaves out tagging and cleaning up (a canary
+    phase: the rest of the fleet settles every host).
+    """
     config = run.config.with_version(version) if version else run.config
-    hosts = run.selection.app_hosts
+    selection = run.selection
     output = run.output
     audit = make_audit(run, config)
     output.say(f"Start container with version {config.version} (or reboot if already running)...")
 
+    def pending(host: str, role: Role) -> bool:
+        return wanted is None or wanted(host, role)
+
+    every_host = selection.app_hosts
+    hosts = tuple(h for h in every_host if any(pending(h, r) for r in selection.roles_on(h)))
     if states is None:
         states = await probe(run, config, hosts)
     await prepare(run, config, hosts, states)
 
     barrier = Barrier()
-    primary_role = run.selection.primary_role
-    booted: list[Booted] = []
+    primary_role = selection.primary_role
+    if primary_role is not None and not any(pending(h, primary_role) for h in hosts):
+        barrier.open()  # its containers are live already (or not part of this boot)
+    booted = booted if booted is not None else []
     in_flight: dict[tuple[str, str], Booted] = {}
     failures: list[diagnosis.BootReport] = []
 
     async def boot_one(host: str, role: Role) -> None:
+        if not pending(host, role):
+            return
         gatekeeper = primary_role is not None and role == primary_role
         try:
             with output.step(host, f"boot {role.name}"):
@@ -243,7 +261,8 @@ async def boot(
             steps += finish(host)
         await run.executor.run(host, combine(*steps))
 
-    await run_on(hosts, finish_host, output=output, step="prune" if finish is not None else "finish")
+    if settle:
+        await run_on(every_host, finish_host, output=output, step="prune" if finish is not None else "finish")
 
 
 async def fetch_failure(

@@ -20,6 +20,7 @@ from pykamal.flows.common import Runtime, audit, confirm, locked
 from pykamal.remote.executor import run_on
 
 if TYPE_CHECKING:
+    from pykamal.config.extensions import Canary
     from pykamal.config.model import Config
     from pykamal.flows.context import Run
     from pykamal.flows.host_state import HostState
@@ -46,8 +47,18 @@ async def deploy(
     boot_accessories: bool = False,
     redeploy: bool = False,
     skip_release: bool = False,
+    canary: Canary | None = None,
 ) -> None:
-    """Deploy (or, with ``redeploy``, deploy without proxy boot and prune) the run's version."""
+    """Deploy (or, with ``redeploy``, deploy without proxy boot and prune) the run's version.
+
+    ``canary`` (enabled): the proxied roles' first hosts boot and are watched before the rest.
+    """
+    if canary is not None and canary.enabled:
+        from pykamal.flows import canary as canary_flow
+
+        canary_flow.check_host_count(run, canary)
+    else:
+        canary = None
     runtime = Runtime(run)
     try:
         await run.pre_connect()
@@ -69,7 +80,9 @@ async def deploy(
 
                 await release.run_release(run)
             run.output.say("Detect stale containers...")
-            await boot_app(run, states, rollback_on_failure=rollback_on_failure, prune=not redeploy)
+            await boot_app(
+                run, states, rollback_on_failure=rollback_on_failure, prune=not redeploy, canary=canary
+            )
     finally:
         runtime.finish()
     await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
@@ -91,7 +104,14 @@ async def probe(run: Run, *, with_proxy: bool) -> dict[str, HostState]:
     return await run_on(run.selection.hosts, one, output=run.output, step="inspect")
 
 
-async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failure: bool, prune: bool) -> None:
+async def boot_app(
+    run: Run,
+    states: dict[str, HostState],
+    *,
+    rollback_on_failure: bool,
+    prune: bool,
+    canary: Canary | None = None,
+) -> None:
     from pykamal.flows import app_boot
 
     config = run.config
@@ -101,9 +121,14 @@ async def boot_app(run: Run, states: dict[str, HostState], *, rollback_on_failur
     def finish(host: str) -> list[Command]:
         return prune_commands.everything(config, record) if prune else []
 
-    await app_boot.boot(
-        run, states=states, stop_stale=True, rollback_on_failure=rollback_on_failure, finish=finish
-    )
+    if canary is not None:
+        from pykamal.flows import canary as canary_flow
+
+        await canary_flow.deploy(run, states, canary, rollback_on_failure=rollback_on_failure, finish=finish)
+    else:
+        await app_boot.boot(
+            run, states=states, stop_stale=True, rollback_on_failure=rollback_on_failure, finish=finish
+        )
     if prune:
         others = [h for h in run.selection.hosts if h not in app_hosts]
         if others:

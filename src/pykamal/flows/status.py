@@ -49,6 +49,7 @@ class RoleRow:
     other_versions: tuple[str, ...] = ()  # newest first: what rollback can go back to
     replaced: tuple[str, ...] = ()  # leftover ``_replaced_`` containers
     problem: str | None = None  # why nothing is known (unreachable host, Docker down)
+    canary: bool = False  # the version runs here as a canary (the rest of the fleet not yet on it)
 
 
 @dataclass(frozen=True)
@@ -297,6 +298,7 @@ def _role_row(config: Config, role: Role, host: str, probed: Probed, drift: list
         proxy=proxy,
         other_versions=tuple(c.name[len(prefix) :] for c in versions if c is not current),
         replaced=replaced,
+        canary=current is not None and probed.canary.get(role.name) == current.name[len(prefix) :],
     )
 
 
@@ -391,9 +393,11 @@ def _matches(ident: str, container: ContainerFacts) -> bool:
 
 
 def _check_versions_agree(role: Role, rows: list[RoleRow], drift: list[Drift]) -> None:
-    versions = {row.host: row.version for row in rows if row.version is not None and row.state in ACTIVE}
-    if len(set(versions.values())) > 1:
-        listed = ", ".join(f"{host} runs {version}" for host, version in versions.items())
+    active = [row for row in rows if row.version is not None and row.state in ACTIVE]
+    if len({row.version for row in active}) > 1:
+        listed = ", ".join(
+            f"{row.host} runs {row.version}{' (canary)' if row.canary else ''}" for row in active
+        )
         drift.append(
             Drift("versions_differ", f"{role.name}: hosts run different versions ({listed})", role=role.name)
         )
@@ -504,6 +508,7 @@ def status_json(fleet: FleetStatus) -> dict[str, Any]:
                 },
                 "other_versions": list(r.other_versions),
                 "replaced": list(r.replaced),
+                "canary": r.canary,
             }
             for r in fleet.roles
         ],

@@ -53,6 +53,7 @@ class Board:
         self.hosts: dict[str, HostLine] = {}
         self.started = time.monotonic()
         self._command_hosts: dict[str, str] = {}
+        self.canary: dict[str, object] | None = None  # the canary phase's settings and numbers
 
     def line(self, host: str) -> HostLine:
         found = self.hosts.get(host)
@@ -77,6 +78,8 @@ class Board:
             line.steps_done += 1
             if not event.ok and line.failed_step is None:
                 line.failed_step, line.error = event.step, event.error
+        elif isinstance(event, (events.CanaryStarted, events.CanaryProgress, events.CanaryFinished)):
+            self._record_canary(event)
         elif isinstance(event, events.CommandStarted):
             self._command_hosts[event.command_id] = event.host
         elif isinstance(event, events.CommandOutput):
@@ -86,12 +89,37 @@ class Board:
                 if event.line.strip():
                     shown.last_output = event.line.strip()
 
+    def _record_canary(self, event: events.Event) -> None:
+        data = {k: v for k, v in event.as_dict().items() if k not in ("event", "at")}
+        if isinstance(event, events.CanaryStarted):
+            self.canary = {"phase": "watching", **data}
+            return
+        if self.canary is None:
+            self.canary = {}
+        if isinstance(event, events.CanaryFinished):
+            self.canary.update(data, phase="passed" if event.passed else "failed")
+            return
+        assert isinstance(event, events.CanaryProgress)
+        self.canary.update({k: v for k, v in data.items() if k != "hosts"})
+        watch = self.canary.get("watch")
+        for host, counts in event.hosts.items():
+            line = self.hosts.get(host)
+            if line is not None:
+                line.last_output = canary_numbers(counts["requests"], counts["errors"], event.seconds, watch)
+
     def host_of(self, command_id: str) -> str | None:
         return self._command_hosts.get(command_id)
 
     @property
     def active(self) -> bool:
         return any(line.step is not None for line in self.hosts.values())
+
+
+def canary_numbers(requests: int, errors: int, seconds: float, watch: object = None) -> str:
+    """``12.0s/60s  340 requests, 2 5xx (0.6 %)``: a canary's numbers so far."""
+    rate = errors / requests * 100 if requests else 0.0
+    of = f"/{watch}s" if watch is not None else "s"
+    return f"{seconds:.1f}{of}  {requests} requests, {errors} 5xx ({rate:.1f} %)"
 
 
 def summary_rows(board: Board) -> list[tuple[str, str, str, str, str]]:

@@ -79,5 +79,45 @@ class RunFinished(Event):
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class CanaryStarted(Event):
+    version: str
+    hosts: dict[str, list[str]]  # canary host -> its proxied roles on the new version
+    watch: int
+    max_error_rate: float
+    min_requests: int
+
+
+@dataclass(frozen=True)
+class CanaryProgress(Event):
+    seconds: float
+    requests: int
+    errors: int  # 5xx answers of the new version
+    error_rate: float
+    statuses: dict[str, int]
+    hosts: dict[str, dict[str, int]]  # host -> {"requests": n, "errors": n}
+
+
+@dataclass(frozen=True)
+class CanaryFinished(Event):
+    passed: bool
+    reason: str
+    seconds: float
+    requests: int
+    errors: int
+    error_rate: float
+    statuses: dict[str, int]
+    failing_paths: list[str]
+
+
+@dataclass(frozen=True)
+class AutomaticRollback(Event):
+    """The new version was switched back on hosts by pykamal itself (a failed canary)."""
+
+    version: str
+    hosts: dict[str, str]  # host -> the version it is back on
+    reason: str
+
+
 def _snake(name: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))

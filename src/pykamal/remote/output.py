@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from pykamal.commands.base import REDACTED, Sensitive
 from pykamal.remote import events
-from pykamal.remote.board import SUMMARY_HEADER, Board, plain_table, summary_rows
+from pykamal.remote.board import SUMMARY_HEADER, Board, canary_numbers, plain_table, summary_rows
 
 if TYPE_CHECKING:
     from pykamal.commands.base import Command
@@ -135,6 +135,7 @@ class Output:
         self._result: dict[str, Any] | None = None
         self._closed = False
         self._open_steps: dict[tuple[str, str], float] = {}
+        self._canary_line_at = 0.0
 
     def secret_read(self, name: str, value: str) -> None:
         """A secret value was read: mask it in everything shown from now on; warn (once) when it is
@@ -273,6 +274,8 @@ class Output:
                 for h, r, v, res, t in summary_rows(board)
             ],
         }
+        if board.canary is not None:
+            self._result["canary"] = dict(board.canary)
         if message is not None:
             self._result["error"] = message
         if self.json:
@@ -367,6 +370,27 @@ class Output:
         self._stop_live()
         if self.json and self._result is not None:
             self._emit_json({"event": "result", **self._result})
+
+    def canary(self, event: events.Event) -> None:
+        """The canary phase: its start, its numbers as they come, its verdict, a switch back."""
+        self.emit(event)
+        if self.json:
+            return
+        if isinstance(event, events.CanaryStarted):
+            self._canary_line_at = 0.0
+            where = ", ".join(f"{host} ({','.join(roles)})" for host, roles in event.hosts.items())
+            self.say(
+                f"Canary: version {event.version} on {where}; watching kamal-proxy's request log for "
+                f"{event.watch} s (at most {event.max_error_rate * 100:g} % 5xx, "
+                f"at least {event.min_requests} requests)..."
+            )
+        elif isinstance(event, events.CanaryProgress):
+            now = time.monotonic()
+            if self._live is None and now - self._canary_line_at >= CANARY_LINE_SECONDS:
+                self._canary_line_at = now
+                self.say(f"  canary  {canary_numbers(event.requests, event.errors, event.seconds)}", None)
+        elif isinstance(event, events.CanaryFinished):
+            self.say(canary_verdict_text(event), "green" if event.passed else "yellow")
 
     # --- condensed progress (TTY only) -----------------------------------------------------------
     def progress(self, label: str, hosts: Sequence[str]) -> Progress | None:
@@ -466,6 +490,20 @@ class Output:
         """The command output kept for a host during this run (raw)."""
         line = self.board.hosts.get(host) if self.board is not None else None
         return list(line.output) if line is not None else []
+
+
+CANARY_LINE_SECONDS = 5.0  # plain output: one line of canary numbers at most this often
+
+
+def canary_verdict_text(event: events.CanaryFinished) -> str:
+    statuses = ", ".join(f"{code} x{count}" for code, count in sorted(event.statuses.items())) or "none"
+    text = (
+        f"Canary {'passed' if event.passed else 'failed'}: {event.reason} "
+        f"({event.requests} requests in {event.seconds:.1f} s, status codes: {statuses})"
+    )
+    if event.failing_paths:
+        text += f"; failing paths: {', '.join(event.failing_paths)}"
+    return text
 
 
 def _first_line(text: str) -> str:

@@ -297,7 +297,9 @@ class Load:
 
     hosts: list[str]
     limit: int = 50_000
+    path: str = "/version"
     statuses: Counter[str] = field(default_factory=Counter)
+    by_host: dict[str, Counter[str]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
     versions: Counter[str] = field(default_factory=Counter)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -313,9 +315,10 @@ class Load:
             while not self._stop.is_set() and self.total < self.limit:
                 host = self.hosts[index % len(self.hosts)]
                 index += 1
-                status, body = http_get(host)
+                status, body = http_get(host, self.path)
                 time.sleep(0.005)  # leave CPU to the deploy on small machines
                 self.statuses[str(status)] += 1
+                self.by_host.setdefault(host, Counter())[str(status)] += 1
                 if status == 200:
                     self.versions[body.strip()] += 1
                 else:

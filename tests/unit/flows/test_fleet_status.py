@@ -131,6 +131,33 @@ def test_hosts_of_a_role_on_different_versions_are_drift(config: Config) -> None
     assert fleet.to_json()["ok"] is False
 
 
+def test_a_host_running_a_canary_version_is_marked(config: Config) -> None:
+    probed = healthy(config)
+    web1 = probe.parse((FIXTURES / "web_proxied.txt").read_text() + "@pykamal canary web v2\n")
+    probed[WEB1] = web1
+    web2 = captured("web_proxied.txt")
+    v1_id = next(c.id for c in web2.containers if c.name == "hello-web-v1")
+    web2 = with_container(
+        with_container(web2, "hello-web-v1", state="running"), "hello-web-v2", state="exited"
+    )
+    web2.routes[0] = dataclasses.replace(web2.routes[0], targets=(v1_id[:12] + ":80",))
+    probed[WEB2] = web2
+    fleet = fleet_from(config, probed)
+    marked = {(r.host, r.role): r.canary for r in fleet.roles}
+    assert marked[WEB1, "web"] is True and marked[WEB2, "web"] is False
+    assert f"{WEB1} runs v2 (canary), {WEB2} runs v1" in fleet.drift[0].message
+    assert [r["canary"] for r in fleet.to_json()["roles"]][:2] == [True, False]
+    # a marker left for a version the host no longer runs marks nothing
+    probed[WEB1] = probe.parse((FIXTURES / "web_proxied.txt").read_text() + "@pykamal canary web v1\n")
+    assert not any(r.canary for r in fleet_from(config, probed).roles)
+
+
+def test_the_probe_lists_the_canary_markers(config: Config) -> None:
+    script = probe.probe(config).shell()
+    assert 'for marker in .kamal/apps/hello/canary/*; do [ -f "$marker" ]' in script
+    assert probe.parse("@pykamal now 1\n@pykamal canary web v2\n").canary == {"web": "v2"}
+
+
 def test_proxy_routing_to_a_stopped_container_and_an_unrouted_one(config: Config) -> None:
     probed = healthy(config)
     web1 = captured("web_proxied.txt")
