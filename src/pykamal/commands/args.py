@@ -2,7 +2,7 @@
 
 ``argumentize`` gives ``--flag key="value"`` pairs, ``optionize`` gives ``--key "value"`` options,
 ``loose`` keeps a bare user value (a volume, a port) unquoted where Kamal does, as long as it is
-made only of harmless characters.
+made only of harmless characters; any other value is quoted once, when the command is rendered.
 """
 
 from __future__ import annotations
@@ -12,20 +12,21 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from pykamal.commands.base import Arg, Command, Quoted, Raw, Sensitive, cmd, pipe, quote, word
+from pykamal.commands.base import Arg, Command, Quoted, Raw, Sensitive, cmd, pipe, word
 from pykamal.config.model import Logging
 from pykamal.config.rubyish import present, to_s
 
 # Characters a bare value may use and still be emitted unquoted: word characters, path punctuation,
 # a leading ``~`` and ``$NAME``/``${NAME}`` references (which the host's shell expands, as with Kamal).
-_LOOSE_SAFE = re.compile(r"^[\w@%+=:,./~-]*(\$(\{\w+\}|\w+)[\w@%+=:,./-]*)*$", re.ASCII)
+# A ``~`` anywhere else stays quoted: bash expands it after ``=`` (``a=~`` becomes ``a=$HOME``).
+_LOOSE_SAFE = re.compile(r"~?[\w@%+=:,./-]*(\$(\{\w+\}|\w+)[\w@%+=:,./-]*)*", re.ASCII)
 
 
 def loose(value: str) -> Arg:
     """A user value Kamal puts on the line unquoted; unquoted here too unless it holds shell syntax."""
-    if value and _LOOSE_SAFE.match(value):
+    if value and _LOOSE_SAFE.fullmatch(value):
         return Raw(value)
-    return quote(value)
+    return value  # a plain argument: quoted by the renderer
 
 
 def argumentize(flag: str, pairs: Iterable[tuple[str, Any]], *, sensitive: bool = False) -> list[Arg]:
