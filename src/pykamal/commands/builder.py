@@ -364,10 +364,7 @@ def _pack_push(
     builder = config.builder
     arch = builder.arches[0] if builder.arches else None
     buildpacks = [*builder.pack_buildpacks, IMAGE_LABELS_BUILDPACK]
-    secret_env = [
-        Sensitive(f"{name}={value.value}", redaction=f"{name}=[REDACTED]")
-        for name, value in secret_values(config, secrets)
-    ]
+    secret_env = secret_values(config, secrets)  # pack reads a bare ``--env NAME`` from its environment
     build = cmd(
         "pack",
         "build",
@@ -383,9 +380,10 @@ def _pack_push(
         "--env",
         f"BP_IMAGE_LABELS=service={config.service}",
         argumentize("--env", builder.args),
-        [arg for value in secret_env for arg in ("--env", value)],
+        [arg for name, _ in secret_env for arg in ("--env", name)],
         "--path",
         build_context(config),
+        env=secret_env,
     )
     if output != "registry":
         return build

@@ -168,12 +168,11 @@ def test_one_password_signs_in_and_uses_the_session(fakes: Fakes, capfd: pytest.
             "json",
             "--account",
             "my.1password.com",
-            "--session",
-            "S3SS10N",
             "--fields",
             "label=password",
         ],
     ]
+    assert [env.get("OP_SESSION_my.1password.com") for env in fakes.call_env("op")][-1] == "S3SS10N"
 
 
 def test_one_password_failed_sign_in(fakes: Fakes, capfd: pytest.CaptureFixture[str]) -> None:

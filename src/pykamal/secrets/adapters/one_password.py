@@ -3,6 +3,8 @@
 Names are ``vault/item[/section]/field`` (``op://`` allowed; the field defaults to ``password``), or
 relative to ``--from vault[/item]``. With no names, ``--from vault/item`` returns every field of the
 item. Keys are the field references without ``op://`` and without a trailing ``/password``.
+A session token from ``op signin`` goes to later calls in their environment (``OP_SESSION_<account>``),
+never on their command line, where any local user could read it.
 """
 
 from __future__ import annotations
@@ -63,15 +65,21 @@ class OnePassword(Adapter):
         self, vault: str, item: str, *, account: str, session: str | None, fields: list[str] | None
     ) -> Any:
         args = ["item", "get", item, "--vault", vault, "--format", "json", "--account", account]
-        if session:
-            args += ["--session", session]
         if fields:
             args += ["--fields", ",".join(f"label={field}" for field in fields)]
-        output = self.run(*args)
+        output = self.run(*args, env=_session_env(account, session))
         if not output.ok:
             what = f"{', '.join(fields)} " if fields else ""
             raise SecretsError(f"Could not read {what}from {item} in the {vault} 1Password vault")
         return self.parse_json(output, "item get")
+
+
+def _session_env(account: str, session: str | None) -> dict[str, str] | None:
+    if not session:
+        return None
+    if "=" in account or "\0" in account:
+        raise SecretsError(f"1Password: the account {account!r} cannot name a session variable")
+    return {f"OP_SESSION_{account}": session}
 
 
 def _group_fields(secrets: list[str]) -> dict[str, dict[str, list[str]]]:
