@@ -38,7 +38,10 @@ def run(args: list[str]) -> int:
     if _verbose(args):
         _show_config_notes()
     try:
-        root.main(args=args, prog_name="pykamal", standalone_mode=False, obj=globals_)
+        # without standalone mode click hands back a raised ``Exit`` as its code (e.g. status's 3)
+        code = root.main(args=args, prog_name="pykamal", standalone_mode=False, obj=globals_)
+        if isinstance(code, int) and not isinstance(code, bool):
+            return code
     except PykamalError as exc:
         _print_error(exc, output=globals_._output)
         return exc.exit_code
