@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING, Any, TextIO
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
+    from pykamal.flows.doctor import DoctorReport
     from pykamal.flows.status import FleetStatus
 
 EMPTY = "-"
+PROBLEM_COLUMNS = ("STATE", "DOCKER")  # where an unreachable host or a broken Docker says why
+PROBLEM_WIDTH = 48
 
 
 def plain_output(stream: TextIO | None = None) -> bool:
@@ -77,7 +80,11 @@ def _table(title: str | None, columns: list[str], plain: bool) -> Any:
         title_style="" if plain else "bold",
     )
     for name in columns:
-        table.add_column(name, no_wrap=True, overflow="fold")
+        if name in PROBLEM_COLUMNS and not plain:
+            # a long reason would squeeze the other columns out; the drift list shows it in full
+            table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=PROBLEM_WIDTH)
+        else:
+            table.add_column(name, no_wrap=True, overflow="fold")
     return table
 
 
@@ -109,7 +116,14 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
         mark = _mark(bool(flagged))
         if row.problem is not None:
             roles.add_row(
-                mark, _cell(row.role), _cell(row.host), _cell("?"), _cell(row.problem, "red"), "", "", ""
+                mark,
+                _cell(row.role),
+                _cell(row.host),
+                _cell("?"),
+                _cell(_brief(row.problem), "red"),
+                "",
+                "",
+                "",
             )
             continue
         running = row.state in ("running", "restarting")
@@ -132,7 +146,7 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
     if fleet.accessories:
         accessories = _table("Accessories", ["ACCESSORY", "HOST", "STATE", "IMAGE", "UPTIME"], plain)
         for acc in fleet.accessories:
-            state = acc.problem or acc.state or "not booted"
+            state = _brief(acc.problem) if acc.problem else acc.state or "not booted"
             style = "green" if acc.state == "running" else "red"
             accessories.add_row(
                 _cell(acc.accessory),
@@ -171,6 +185,12 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
     return Group(*parts)
 
 
+def _brief(problem: str) -> str:
+    """The kind of problem (``unreachable``, ``Docker does not answer``): the reason is in the
+    Hosts table and the drift list, where it has room."""
+    return problem.split(":", 1)[0]
+
+
 def _proxy_text(row: Any) -> str:
     proxy = row.proxy
     if proxy is None:
@@ -194,3 +214,47 @@ def _lock_text(fleet: FleetStatus) -> str:
     if lock.version:
         text += f" (version {lock.version})"
     return text
+
+
+VERDICT_LABELS = {
+    "ok": ("ok", "green"),
+    "warn": ("WARN", "yellow"),
+    "fail": ("FAIL", "bold red"),
+    "skip": ("skip", "dim"),
+}
+
+
+def doctor_view(report: DoctorReport, *, plain: bool) -> RenderableType:
+    """One line per check (verdict, what, detail), the fix under each failure and warning, grouped
+    by where the check ran; a summary line last."""
+    from rich.console import Group
+    from rich.text import Text
+
+    parts: list[RenderableType] = []
+    group: tuple[str, str | None] | None = None
+    width = max((len(c.name) for c in report.checks), default=0)
+    for check in report.checks:
+        if (check.scope, check.target) != group:
+            group = (check.scope, check.target)
+            parts.append(Text(_group_title(check.scope, check.target), style="" if plain else "bold"))
+        label, style = VERDICT_LABELS.get(check.verdict, (check.verdict, ""))
+        line = Text("  ")
+        line.append(f"{label:<4}", style="" if plain else style)
+        line.append(f"  {check.name:<{width}}  {check.detail}")
+        parts.append(line)
+        if check.fix and check.verdict in ("fail", "warn"):
+            parts.append(Text(f"  {'':<4}  {'':<{width}}  fix: {check.fix}", style="" if plain else "dim"))
+    summary = (
+        f"{len(report.checks)} checks: {report.count('ok')} ok, {report.count('warn')} warnings, "
+        f"{report.count('fail')} failed, {report.count('skip')} skipped"
+    )
+    parts.append(Text(summary, style="" if plain else ("bold red" if not report.ok else "bold green")))
+    return Group(*parts)
+
+
+def _group_title(scope: str, target: str | None) -> str:
+    if scope == "local":
+        return "This machine"
+    if scope == "dns":
+        return f"DNS {target}"
+    return f"Host {target}"

@@ -10,9 +10,10 @@ from pykamal.cli.core import command
 
 if TYPE_CHECKING:
     from pykamal.flows.context import Run
+    from pykamal.flows.doctor import DoctorReport
     from pykamal.flows.status import FleetStatus
 
-DRIFT_EXIT_CODE = 3  # status: drift found or a host unreachable (1 stays for errors)
+DRIFT_EXIT_CODE = 3  # status: drift found or a host unreachable; doctor: a check failed (1: errors)
 DEFAULT_WATCH_SECONDS = 2.0
 
 
@@ -95,3 +96,46 @@ async def _watch(run: Run, fleet: FleetStatus, seconds: float, as_json: bool) ->
             await asyncio.sleep(seconds)
             fleet = await fleet_status(run)
             live.update(status_view(fleet, plain=False, footer=footer), refresh=True)
+
+
+@command("doctor")
+@click.option(
+    "--json", "as_json", is_flag=True, default=False, help="Print the checks as JSON (docs/status.md)"
+)
+@click.option(
+    "-P",
+    "--skip-push",
+    is_flag=True,
+    default=False,
+    help="Deploys will use --skip-push: Docker and buildx are not needed here",
+)
+def doctor(as_json: bool, skip_push: bool) -> None:
+    from pykamal.cli.context import get_globals
+    from pykamal.errors import ConfigError
+    from pykamal.flows import doctor as checks
+    from pykamal.flows.plan import execute
+
+    try:
+        get_globals().config()
+    except ConfigError as exc:
+        _show_report(checks.config_failed(str(exc)), as_json)
+        raise click.exceptions.Exit(DRIFT_EXIT_CODE) from None
+
+    async def main(run: Run) -> DoctorReport:
+        return await checks.doctor(run, skip_push=skip_push)
+
+    report = execute("doctor", None, main)
+    _show_report(report, as_json)
+    if not report.ok:
+        raise click.exceptions.Exit(DRIFT_EXIT_CODE)
+
+
+def _show_report(report: DoctorReport, as_json: bool) -> None:
+    if as_json:
+        import json
+
+        click.echo(json.dumps(report.to_json(), indent=2))
+        return
+    from pykamal.cli.fleet_view import console, doctor_view, plain_output
+
+    console().print(doctor_view(report, plain=plain_output()))

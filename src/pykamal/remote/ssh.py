@@ -73,6 +73,7 @@ class _Connection:
     last_used: float = field(default_factory=time.monotonic)
     sftp: Any = None
     sftp_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    host_key: str = ""  # how the host's key was verified: known, new (recorded), not checked
 
     @property
     def usable(self) -> bool:
@@ -343,6 +344,11 @@ class SshExecutor:
             self._conns[host] = conn
             return conn
 
+    def host_key_status(self, host: str) -> str | None:
+        """How the open connection to ``host`` verified the host's key (None: not connected)."""
+        conn = self._conns.get(host)
+        return conn.host_key if conn is not None else None
+
     def _drop_if_lost(self, host: str, conn: _Connection) -> None:
         """Forget a connection that died; one failed channel must not end its siblings."""
         if not conn.usable:
@@ -459,9 +465,14 @@ class SshExecutor:
             if isinstance(exc, ConnectionRefusedError):
                 reason += f" (is sshd running there, and is ssh/port {port} right?)"
             raise ConnectError(host, reason, reason) from None
-        if check is not None and check.recorded_in:
+        if check is None:
+            host_key = "not checked (host key checking is off)"
+        elif check.recorded_in:
+            host_key = f"new, added to {check.recorded_in}"
             self.output.log("debug", f"Added the host key of {host} to {check.recorded_in}")
-        return _Connection(ssh=ssh, client=client)
+        else:
+            host_key = "known"
+        return _Connection(ssh=ssh, client=client, host_key=host_key)
 
     async def _jump_connection(self, jump: JumpHost) -> _Connection:
         key = f"jump:{jump.host}"
