@@ -137,3 +137,9 @@ def split_global_options(args: Sequence[str]) -> tuple[list[str], list[str]]:
             rest.append(arg)
         index += 1
     return found, rest
+
+
+def asks_for_help(args: Sequence[str]) -> bool:
+    """``--help`` among the words after an alias (before any ``--``): show the alias, run nothing."""
+    words = list(args)
+    return "--help" in (words[: words.index("--")] if "--" in words else words)

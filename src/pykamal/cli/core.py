@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "details": ("pykamal.cli.deploy", "details"),
     "docs": ("pykamal.cli.config_cmds", "docs"),
     "doctor": ("pykamal.cli.status", "doctor"),
+    "help": ("pykamal.cli.help_cmds", "help_"),
     "init": ("pykamal.cli.config_cmds", "init"),
     "lock": ("pykamal.cli.lock", "lock"),
     "proxy": ("pykamal.cli.proxy", "proxy"),
@@ -41,6 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "server": ("pykamal.cli.server", "server"),
     "setup": ("pykamal.cli.deploy", "setup"),
     "status": ("pykamal.cli.status", "status"),
+    "tree": ("pykamal.cli.help_cmds", "tree"),
     "version": ("pykamal.cli.main_cmds", "version"),
 }
 
@@ -56,6 +58,7 @@ SUMMARIES: dict[str, str] = {
     "details": "Print the proxy, app and accessory containers on every server",
     "docs": "Print the configuration documentation (all sections, or one SECTION)",
     "doctor": "Check this machine, every server and DNS before a deploy; say how to fix what fails",
+    "help": "Describe the commands, or one command (help COMMAND [SUBCOMMAND])",
     "init": "Create config/deploy.yml, .kamal/secrets and sample hooks (never overwrites)",
     "lock": "Take, release or show the deploy lock",
     "proxy": "Run and manage kamal-proxy on the servers",
@@ -70,6 +73,7 @@ SUMMARIES: dict[str, str] = {
     "server": "Run commands on the servers; install Docker where it is missing",
     "setup": "Install Docker where needed, boot accessories, then deploy",
     "status": "Show what runs where on every server, and flag drift",
+    "tree": "Print every command and subcommand as a tree",
     "version": "Print the pykamal version",
 }
 
@@ -176,8 +180,12 @@ class KamalCommand(click.Command):
         return super().invoke(ctx)
 
 
+# Commands every group has, as Thor's have: `app help exec`, `app tree`.
+GROUP_BUILT_INS = ("help", "tree")
+
+
 class KamalGroup(click.Group):
-    """A group whose subcommands default to KamalCommand / KamalGroup."""
+    """A group whose subcommands default to KamalCommand / KamalGroup, with `help` and `tree`."""
 
     command_class = KamalCommand
 
@@ -192,6 +200,15 @@ class KamalGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         _absorb_globals(ctx, ctx.params)
         return super().invoke(ctx)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(GROUP_BUILT_INS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        found = super().get_command(ctx, cmd_name)
+        if found is None and cmd_name in GROUP_BUILT_INS:
+            found = getattr(importlib.import_module("pykamal.cli.help_cmds"), COMMANDS[cmd_name][1])
+        return found
 
 
 RAW_ARGS_KEY = "pykamal.raw_args"
@@ -227,6 +244,8 @@ class RootGroup(KamalGroup):
         if config is None:
             return None
         expanded = aliases.expand(config, args, self.list_commands(ctx))
+        if expanded is not None and aliases.asks_for_help(args[1:]):
+            return ["help", args[0], *aliases.split_global_options(args[1:])[0]]
         if expanded is not None and globals_ is not None and base.updated(expanded) == choice:
             globals_._config = config
         return expanded
