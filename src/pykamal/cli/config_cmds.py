@@ -50,8 +50,35 @@ def docs(section: str | None) -> None:
 
 
 @command("init")
-def init() -> None:
+@click.option(
+    "--bundle", is_flag=True, default=False, help="Also add kamal to the Gemfile and write bin/kamal"
+)
+def init(bundle: bool) -> None:
     from pykamal.config.init import create_stubs
 
     for line in create_stubs("."):
         click.echo(line)
+    if bundle:
+        _bundle_kamal()
+
+
+def _bundle_kamal() -> None:
+    """Add the kamal gem with bundler and write its bin/kamal binstub, unless one is there."""
+    import os
+    import shutil
+    import subprocess
+
+    from pykamal.config.init import BINSTUB, BUNDLE_COMMANDS
+    from pykamal.errors import PykamalError
+
+    if os.path.exists(BINSTUB):
+        click.echo(f"Skipped {BINSTUB} (already exists)")
+        return
+    if shutil.which(BUNDLE_COMMANDS[0][0]) is None:
+        raise PykamalError("init --bundle: `bundle` not found on PATH (it comes with Ruby's bundler)")
+    click.echo("Adding kamal to the Gemfile with bundler...")
+    for argv in BUNDLE_COMMANDS:
+        click.echo(f"  {' '.join(argv)}")
+        if subprocess.run(argv, check=False).returncode != 0:
+            raise PykamalError(f"init --bundle: `{' '.join(argv)}` failed")
+    click.echo(f"Created {BINSTUB}")

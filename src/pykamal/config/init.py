@@ -7,6 +7,10 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
+# `init --bundle`: the gem goes into the Gemfile, then bundler writes its binstub.
+BINSTUB = "bin/kamal"
+BUNDLE_COMMANDS = (("bundle", "add", "kamal"), ("bundle", "binstubs", "kamal"))
+
 
 def create_stubs(root: str) -> list[str]:
     """Create missing starter files under ``root``; returns one line per file (created or skipped)."""

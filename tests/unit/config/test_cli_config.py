@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 from config_helpers import BASE
+from kamal_compare import kamal_binary, parse_kamal_yaml, parse_pykamal_yaml
 
 from pykamal.cli import run
 from pykamal.cli.config_cmds import DOC_SECTIONS
@@ -142,4 +146,113 @@ def test_init_template_is_a_valid_config(
     cli(["init"], capsys)
     code, out, err = cli(["config", "--version", "v"], capsys)
     assert code == 0, err
-    assert yaml.safe_load(out)["repository"] == "my-user/my-app"
+    loaded = yaml.safe_load(out)
+    assert loaded["repository"] == "localhost:5555/my-user/my-app"
+    assert loaded["hosts"] == ["192.168.0.1"]
+
+
+def _config_of(folder: Path, program: list[str]) -> Any:
+    env = {k: v for k, v in os.environ.items() if k not in ("VERSION", "KAMAL_DESTINATION")}
+    result = subprocess.run(
+        [*program, "config", "--version", "v1"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, (program, result.stderr)
+    return (
+        parse_kamal_yaml(result.stdout) if program == [kamal_binary()] else parse_pykamal_yaml(result.stdout)
+    )
+
+
+def _active_lines(path: Path) -> list[str]:
+    return [
+        line for line in path.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
+
+
+_EXAMPLE = re.compile(r"^#(\s+)([a-z_][\w-]*:|- )(.*)$")
+
+
+def _example_keys(path: Path) -> list[tuple[int, str]]:
+    """The commented-out settings of a file (indent, key or list item), prose comments left out."""
+    keys = []
+    for line in path.read_text().splitlines():
+        match = _EXAMPLE.match(line)
+        if match:
+            indent, head, rest = match.groups()
+            keys.append((len(indent), head + rest.split(" #")[0] if head == "- " else head))
+    return keys
+
+
+@pytest.mark.skipif(kamal_binary() is None, reason="the reference `kamal` binary is not on PATH")
+def test_init_writes_what_kamal_init_writes(tmp_path: Path) -> None:
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    pykamal = [sys.executable, "-m", "pykamal"]
+    kamal = [kamal_binary() or "kamal"]
+    subprocess.run([*pykamal, "init"], cwd=ours, check=True, capture_output=True, timeout=60)
+    subprocess.run([*kamal, "init"], cwd=theirs, check=True, capture_output=True, timeout=60)
+
+    # Both tools read the file pykamal wrote, and give the values they give for Kamal's own.
+    reference = _config_of(theirs, kamal)
+    assert _config_of(ours, kamal) == reference
+    assert _config_of(ours, pykamal) == reference
+    assert _config_of(theirs, pykamal) == reference
+
+    # Same settings, same commented-out examples (the words of the comments are our own).
+    def settings(path: Path) -> list[str]:
+        return [line.split("#")[0].rstrip() for line in _active_lines(path)]
+
+    assert settings(ours / "config/deploy.yml") == settings(theirs / "config/deploy.yml")
+    assert _example_keys(ours / "config/deploy.yml") == _example_keys(theirs / "config/deploy.yml")
+    assert _active_lines(ours / ".kamal/secrets") == _active_lines(theirs / ".kamal/secrets") == []
+    assert sorted(p.name for p in (ours / ".kamal/hooks").iterdir()) == sorted(
+        p.name for p in (theirs / ".kamal/hooks").iterdir()
+    )
+
+
+def test_init_bundle_adds_the_gem_and_its_binstub(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    calls = tmp_path / "calls"
+    bundle = tools / "bundle"
+    bundle.write_text(
+        f'#!/bin/sh\necho "$@" >> {calls}\n'
+        'if [ "$1" = binstubs ]; then mkdir -p bin && echo "#!/bin/sh" > bin/kamal; fi\n'
+    )
+    bundle.chmod(0o755)
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.chdir(project)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+
+    code, out, err = cli(["init", "--bundle"], capsys)
+    assert code == 0, err
+    assert calls.read_text().splitlines() == ["add kamal", "binstubs kamal"]
+    assert "Created bin/kamal" in out.splitlines()
+    assert Path("config/deploy.yml").exists()
+
+    code, out, err = cli(["init", "--bundle"], capsys)
+    assert code == 0, err
+    assert "Skipped bin/kamal (already exists)" in out.splitlines()
+    assert calls.read_text().splitlines() == ["add kamal", "binstubs kamal"]  # not run again
+
+    code, out, err = cli(["init", "--no-bundle"], capsys)
+    assert code == 0 and "bin/kamal" not in out
+
+
+def test_init_bundle_without_bundler_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    code, _out, err = cli(["init", "--bundle"], capsys)
+    assert code == 1
+    assert err.strip() == "ERROR init --bundle: `bundle` not found on PATH (it comes with Ruby's bundler)"
+    assert Path("config/deploy.yml").exists()  # the stubs are written first, as Kamal does
