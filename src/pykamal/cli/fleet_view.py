@@ -10,6 +10,8 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from pykamal.printable import visible
+
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
@@ -91,7 +93,7 @@ def _table(title: str | None, columns: list[str], plain: bool) -> Any:
 def _cell(text: object, style: str | None = None) -> Any:
     from rich.text import Text
 
-    value = EMPTY if text is None or text == "" else str(text)
+    value = EMPTY if text is None or text == "" else visible(str(text))
     return Text(value, style=style or "")
 
 
@@ -177,7 +179,7 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
     if fleet.drift:
         parts.append(Text(f"Drift ({len(fleet.drift)}):", style="bold red"))
         for item in fleet.drift:
-            parts.append(Text(f"  ! {item.message}", style="red"))
+            parts.append(Text(f"  ! {visible(item.message)}", style="red"))
     else:
         parts.append(Text("No drift: every host runs what it should.", style="green"))
     if footer:
@@ -213,7 +215,7 @@ def _lock_text(fleet: FleetStatus) -> str:
         text += f": {lock.message}"
     if lock.version:
         text += f" (version {lock.version})"
-    return text
+    return visible(text)
 
 
 VERDICT_LABELS = {

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from pykamal.printable import visible
 from pykamal.remote.board import Board, HostLine
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class LiveView:
             if show_roles:
                 row.append(f"  {','.join(line.roles):<{role_width}}", style="dim")
             if line.step is not None and line.last_output:
-                row.append("  " + self.mask(line.last_output), style="dim")
+                row.append("  " + visible(self.mask(line.last_output)), style="dim")
             row.truncate(width, overflow="ellipsis")
             rows.append(row)
         return Group(*rows)

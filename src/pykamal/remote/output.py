@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pykamal.commands.base import REDACTED, Sensitive
+from pykamal.printable import visible
 from pykamal.remote import events
 from pykamal.remote.board import SUMMARY_HEADER, Board, canary_numbers, plain_table, summary_rows
 
@@ -181,18 +182,25 @@ class Output:
         """A run reports steps: per-command lines fold into them at the default verbosity."""
         return self.board is not None and self.verbosity != "debug"
 
-    def _write(self, text: str, *, err: bool = False, fg: str | None = None, bold: bool = False) -> None:
+    def _write(
+        self, text: str, *, err: bool = False, fg: str | None = None, bold: bool = False, head: str = ""
+    ) -> None:
+        """One line: ``head`` is our own (maybe styled) prefix; ``text`` may hold a host's words, so
+        its control characters are shown escaped."""
         text = self.redactor(text)
         if self.json:
             self._emit_json({"event": "message", "level": "error" if err else "info", "text": text})
             return
-        if self._live is not None:
-            self._live.print(text, style=fg)
-            return
         import click
+
+        text = visible(text)
+        if self._live is not None:
+            self._live.print(click.unstyle(head) + text, style=fg)
+            return
 
         if fg is not None or bold:
             text = click.style(text, fg=fg, bold=bold)
+        text = head + text
         if self._progress is not None:
             self._progress.clear()
         self._echo(text, err=err)
@@ -428,7 +436,7 @@ class Output:
         label = "WARN" if level == "warn" else level.upper()
         head = click.style(f"{label:>6}", fg=LEVEL_COLORS[level]) if self._use_color() else f"{label:>6}"
         prefix = f"{head} [{command_id}] " if command_id else f"{head} "
-        self._write(prefix + message, err=level == "error")
+        self._write(message, err=level == "error", head=prefix)
 
     def say(self, message: str, color: str | None = "magenta") -> None:
         """A progress message like Kamal's ``say`` (hidden with -q)."""
