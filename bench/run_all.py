@@ -7,7 +7,9 @@ docs/benchmarks-deploy.png (deploy time against host count, both tools).
   roles (bench/deploy_scaling.py: wall time, time outside health waits, SSH commands per host, peak
   memory, CPU);
 * fan-out: ``server exec true`` on 1, 10, 50 and 100 lightweight sshd hosts (bench/fanout.py's hosts
-  and timing).
+  and timing);
+* status: ``pykamal status`` against ``kamal details`` on 1, 5 and 10 sandbox hosts, and
+  ``pykamal doctor`` (bench/fleet_status.py; alone it can also update just its section).
 Each figure comes with its pykamal / kamal ratio from the same run.
 
     python bench/run_all.py                          # everything (about 15-25 minutes)
@@ -258,6 +260,10 @@ def render(results: dict[str, Any], plot: str | None) -> str:
     fanout = results.get("fanout")
     if fanout:
         lines += fanout_section(fanout)
+    if results.get("status"):
+        import fleet_status  # bench/fleet_status.py
+
+        lines += fleet_status.section(results["status"])
     if results.get("live_view"):
         import live_view  # bench/live_view.py
 
@@ -459,7 +465,7 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (a smoke run)")
     parser.add_argument(
-        "--skip", default="", help="comma separated parts to skip: startup, deploy, fanout, live"
+        "--skip", default="", help="comma separated parts to skip: startup, deploy, fanout, status, live"
     )
     parser.add_argument("--tools", default="pykamal,kamal", help="comma separated: pykamal, kamal")
     parser.add_argument(
@@ -501,6 +507,13 @@ def main() -> int:
         print("== fan-out", flush=True)
         sizes = [1, 10] if args.quick else [1, 10, 50, 100]
         results["fanout"] = run_fanout(sizes, 2 if args.quick else 3, tools, kamal)
+    if "status" not in skip:
+        print("== status", flush=True)
+        import fleet_status  # bench/fleet_status.py
+
+        results["status"] = fleet_status.measure_all(
+            [1, 5] if args.quick else [1, 5, 10], 2 if args.quick else 5
+        )
     if "live" not in skip:
         print("== live view", flush=True)
         import live_view  # bench/live_view.py
