@@ -43,6 +43,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "setup": ("pykamal.cli.deploy", "setup"),
     "status": ("pykamal.cli.status", "status"),
     "tree": ("pykamal.cli.help_cmds", "tree"),
+    "upgrade": ("pykamal.cli.upgrade", "upgrade"),
     "version": ("pykamal.cli.main_cmds", "version"),
 }
 
@@ -74,6 +75,7 @@ SUMMARIES: dict[str, str] = {
     "setup": "Install Docker where needed, boot accessories, then deploy",
     "status": "Show what runs where on every server, and flag drift",
     "tree": "Print every command and subcommand as a tree",
+    "upgrade": "Move servers set up by Kamal 1.x to Kamal 2 (kamal-proxy instead of Traefik)",
     "version": "Print the pykamal version",
 }
 

@@ -102,6 +102,19 @@ def reboot(rolling: bool, confirmed: bool) -> None:
     _execute("reboot", lambda run: flow.reboot(run, rolling=rolling, confirmed=confirmed))
 
 
+@proxy.command(
+    "upgrade",
+    hidden=True,
+    help="Replace Kamal 1's Traefik with kamal-proxy and boot the app behind it, host group by host group",
+)
+@click.option("--rolling", is_flag=True, default=False, help="Do the hosts one after another")
+@click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
+def upgrade(rolling: bool, confirmed: bool) -> None:
+    from pykamal.flows import upgrade as flow
+
+    _execute("upgrade", lambda run: flow.proxy_upgrade(run, rolling=rolling, confirmed=confirmed))
+
+
 @proxy.command("start", help="Start the stopped proxy container")
 def start() -> None:
     from pykamal.flows import proxy as flow
