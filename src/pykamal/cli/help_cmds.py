@@ -52,23 +52,22 @@ def resolve(start: click.Context, names: Sequence[str]) -> click.Context:
 
 
 def tree_lines(ctx: click.Context, depth: int) -> list[str]:
-    """``ctx``'s command path, its commands as branches, then each subgroup's tree indented."""
+    """``ctx``'s command path, its visible commands as branches, then each subgroup's tree indented."""
     group = ctx.command
     assert isinstance(group, click.Group)
     indent = "  " * depth
-    names = [name for name in group.list_commands(ctx) if name not in ("help", "tree")]
-    lines = [f"{indent}{ctx.command_path}"]
-    subgroups: list[click.Context] = []
-    for index, name in enumerate(names):
+    shown: list[tuple[str, click.Command]] = []
+    for name in group.list_commands(ctx):
         found = group.get_command(ctx, name)
-        if found is None:
-            continue
-        branch = "└─" if index == len(names) - 1 else "├─"
+        if found is not None and not found.hidden and name not in ("help", "tree"):
+            shown.append((name, found))
+    lines = [f"{indent}{ctx.command_path}"]
+    for index, (name, found) in enumerate(shown):
+        branch = "└─" if index == len(shown) - 1 else "├─"
         lines.append(f"{indent}  {branch} {name} ({found.get_short_help_str(limit=200).rstrip('.')})")
+    for name, found in shown:
         if isinstance(found, click.Group):
-            subgroups.append(click.Context(found, info_name=name, parent=ctx))
-    for sub in subgroups:
-        lines.extend(tree_lines(sub, depth + 1))
+            lines.extend(tree_lines(click.Context(found, info_name=name, parent=ctx), depth + 1))
     return lines
 
 

@@ -130,6 +130,15 @@ def test_tree_shows_every_group_and_its_commands(capsys: pytest.CaptureFixture[s
     assert lines[-1].lstrip().startswith("└─ ")
 
 
+def test_tree_leaves_out_hidden_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = cli(capsys, "proxy", "tree")
+    lines = out.splitlines()
+    assert any(line.startswith("  ├─ reboot (") for line in lines)
+    assert not any("upgrade (" in line for line in lines)  # hidden, as Kamal hides it
+    _, out, _ = cli(capsys, "proxy", "help", "upgrade")
+    assert usage_line(out) == "Usage: pykamal proxy upgrade [OPTIONS]"
+
+
 def test_tree_of_a_group_lists_only_that_group(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "app", "tree")
     assert code == 0
