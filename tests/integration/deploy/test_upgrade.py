@@ -135,3 +135,23 @@ def test_rolling_upgrade_replaces_traefik_and_reboots_app_and_accessory(
     second_traefik = min(stamp for stamp, command in second if "traefik" in command)
     assert first_boot <= second_traefik
     assert "Upgraded " + hosts[0] in result.stdout + result.stderr
+
+
+def test_proxy_upgrade_on_all_hosts_at_once(sandbox: Sandbox, hosts: list[str], project: Path) -> None:
+    for host in hosts:  # Traefik back in front, as if the hosts were still on Kamal 1
+        on(sandbox, host, "docker rm -f kamal-proxy >/dev/null")
+        on(
+            sandbox,
+            host,
+            f"docker run -d --name traefik --label {TRAEFIK_LABEL} -p 80:80 pykamal-sandbox/busybox "
+            "sh -c 'mkdir -p /www && echo traefik > /www/index.html && exec httpd -f -p 80 -h /www'",
+        )
+        assert get(host, "/") == (200, "traefik")
+        sandbox.clear_command_log(host)
+    result = pykamal(project, sandbox, "proxy", "upgrade", "-y")
+    assert result.returncode == 0, output(result)
+    for host in hosts:
+        found = containers(sandbox, host)
+        assert "traefik" not in found and found["kamal-proxy"].startswith("running|"), found
+        assert get(host, "/version") == (200, "latest")
+    assert "Upgraded proxy on " + ",".join(hosts) in result.stdout + result.stderr
