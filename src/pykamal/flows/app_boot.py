@@ -238,7 +238,7 @@ async def boot(
                 output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
                 await stop_unfinished(run, config, unfinished, audit)
             if rollback_on_failure and booted:
-                await switch_back(run, config, booted, audit)  # reports its failures, never raises them
+                await switch_back(run, config, booted, audit, "interrupted")  # never raises
             raise
         except Exception as exc:
             barrier.close()
@@ -247,7 +247,7 @@ async def boot(
             if in_flight:  # the connection broke or the command timed out: the boot may still run there
                 message += "\n" + await stop_unfinished(run, config, list(in_flight.values()), audit)
             if rollback_on_failure and booted:
-                message += "\n" + await switch_back(run, config, booted, audit)
+                message += "\n" + await switch_back(run, config, booted, audit, message)
             elif booted:
                 switched = ", ".join(f"{b.host} ({b.role.name})" for b in booted)
                 message += f"\nStill on version {config.version} (--no-rollback): {switched}"
@@ -274,8 +274,11 @@ async def fetch_failure(
     return diagnosis.parse_report(host, role, name, reason, result.stdout)
 
 
-async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Audit) -> str:
-    """Switch every already switched container back to the version it replaced; return a summary."""
+async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Audit, reason: str = "") -> str:
+    """Switch every already switched container back to the version it replaced (because of
+    ``reason``); return a summary."""
+    from pykamal.flows import notify
+
     targets = [b for b in booted if b.old_version]
     without = [b for b in booted if not b.old_version]
     lines: list[str] = []
@@ -303,6 +306,13 @@ async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Aud
             lines.append(f"Switched {key} back to version {item.old_version}")
     for item in without:
         lines.append(f"{item.host} ({item.role.name}) had no previous version and stays on {config.version}")
+    back_on = [item for item in targets if item.key not in failed]
+    notify.rolled_back(
+        run,
+        hosts=list(dict.fromkeys(item.host for item in back_on)),
+        to_version=back_on[0].old_version if back_on else None,
+        reason=reason or f"version {config.version} failed",
+    )
     for line in lines:
         run.output.say(line, "yellow")
     return "\n".join(lines)

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from pykamal.cli.context import Globals
     from pykamal.cli.selection import Selection
     from pykamal.config.model import Config
+    from pykamal.flows.notify import Notifications
     from pykamal.remote.executor import Executor
     from pykamal.remote.output import Output
 
@@ -30,6 +31,7 @@ class Run:
     plan: bool = False  # dry run: the executor only records and prints
     options: Mapping[str, object] = field(default_factory=dict)
     pre_connect_done: bool = False
+    notifications: Notifications | None = None  # the webhooks of a deploy-like run (x-pykamal/notify)
 
     def with_selection(self, selection: Selection) -> Run:
         return replace(self, selection=selection)

@@ -59,33 +59,46 @@ async def deploy(
         canary_flow.check_host_count(run, canary)
     else:
         canary = None
-    runtime = Runtime(run)
-    try:
-        await run.pre_connect()
-        await deliver_image(run, skip_push=skip_push)
-        async with locked(run):
-            await run.hook("pre-deploy", with_secrets=True)
-            states = await probe(run, with_proxy=not redeploy)
-            if not redeploy:
-                from pykamal.flows import proxy
+    from pykamal.flows import notify
 
-                run.output.say("Ensure kamal-proxy is running...")
-                await proxy.ensure_running(run, {h: s.values for h, s in states.items()})
-            if boot_accessories:
-                from pykamal.flows import accessory
+    async with notify.session(run):
+        runtime = Runtime(run)
+        try:
+            await run.pre_connect()
+            await deliver_image(run, skip_push=skip_push)
+            async with locked(run):
+                await run.hook("pre-deploy", with_secrets=True)
+                states = await probe(run, with_proxy=not redeploy)
+                notify.started(run, running_version(run, states))
+                if not redeploy:
+                    from pykamal.flows import proxy
 
-                await accessory.boot(run, accessory.ALL)
-            if not skip_release:
-                from pykamal.flows import release
+                    run.output.say("Ensure kamal-proxy is running...")
+                    await proxy.ensure_running(run, {h: s.values for h, s in states.items()})
+                if boot_accessories:
+                    from pykamal.flows import accessory
 
-                await release.run_release(run)
-            run.output.say("Detect stale containers...")
-            await boot_app(
-                run, states, rollback_on_failure=rollback_on_failure, prune=not redeploy, canary=canary
-            )
-    finally:
-        runtime.finish()
-    await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
+                    await accessory.boot(run, accessory.ALL)
+                if not skip_release:
+                    from pykamal.flows import release
+
+                    await release.run_release(run)
+                run.output.say("Detect stale containers...")
+                await boot_app(
+                    run, states, rollback_on_failure=rollback_on_failure, prune=not redeploy, canary=canary
+                )
+        finally:
+            runtime.finish()
+        await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
+
+
+def running_version(run: Run, states: dict[str, HostState]) -> str | None:
+    """The version the primary role runs on the primary host before the deploy (None: nothing yet)."""
+    state = states.get(run.selection.primary_host)
+    role = run.selection.primary_role
+    if state is None or role is None:
+        return None
+    return state.current(role)
 
 
 async def probe(run: Run, *, with_proxy: bool) -> dict[str, HostState]:
@@ -141,20 +154,23 @@ async def boot_app(
 async def setup(
     run: Run, *, skip_push: bool = False, rollback_on_failure: bool = True, skip_release: bool = False
 ) -> None:
-    runtime = Runtime(run)
-    try:
-        async with locked(run):
-            run.output.say("Ensure Docker is installed...")
-            await bootstrap(run)
-            await deploy(
-                run,
-                skip_push=skip_push,
-                rollback_on_failure=rollback_on_failure,
-                boot_accessories=True,
-                skip_release=skip_release,
-            )
-    finally:
-        runtime.finish()
+    from pykamal.flows import notify
+
+    async with notify.session(run):
+        runtime = Runtime(run)
+        try:
+            async with locked(run):
+                run.output.say("Ensure Docker is installed...")
+                await bootstrap(run)
+                await deploy(
+                    run,
+                    skip_push=skip_push,
+                    rollback_on_failure=rollback_on_failure,
+                    boot_accessories=True,
+                    skip_release=skip_release,
+                )
+        finally:
+            runtime.finish()
 
 
 DOCKER_MISSING = (
