@@ -74,6 +74,7 @@ def _post(url: str, data: bytes, timeout: float) -> int:
             response.read(65536)
             return int(response.status)
     except urllib.error.HTTPError as exc:
+        exc.close()
         raise WebhookError(f"answered {exc.code} {exc.reason}".rstrip()) from None
     except urllib.error.URLError as exc:
         raise WebhookError(_reason(exc.reason)) from None

@@ -4,6 +4,7 @@ to a local HTTP receiver: order, fields, formats, masking, failures and timeouts
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -220,3 +221,30 @@ def test_an_interrupted_deploy_posts_its_switch_back_and_failure(tmp_path: Path,
         ("failure", "interrupted"),
     ]
     assert bodies[1]["hosts"] == ["h1"]
+
+
+def test_a_failed_canary_posts_start_rollback_failure(
+    tmp_path: Path, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pykamal.config.extensions import Canary
+    from pykamal.flows import canary
+    from pykamal.flows.canary import CanaryFailed
+
+    monkeypatch.setattr(canary, "POLL_SECONDS", 0.05)
+    project = project_with(tmp_path, notify_section("{url_secret: HOOK}"), HOOK=receiver.url)
+    run = project.run(roles="web")
+    executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
+    log = ["@pykamal canary-now 1700000000", "@pykamal canary-target abcdef123456"]
+    for number, status in enumerate([200] * 8 + [500] * 2):
+        fields = {"msg": "Request", "path": "/", "request_id": f"r{number}", "status": status}
+        log.append(json.dumps({**fields, "service": "app-web", "target": "abcdef123456:3000"}))
+    executor.respond(r"canary-now", host="h1", stdout="\n".join(log) + "\n")
+    settings = Canary(hosts=1, watch=1, max_error_rate=0.05, min_requests=5, enabled=True)
+    with pytest.raises(CanaryFailed):
+        go(deploy.deploy(run, skip_push=True, canary=settings))
+
+    bodies = [r.body for r in receiver.wait_for(3)]
+    assert [b["event"] for b in bodies] == ["start", "rollback", "failure"]
+    assert bodies[1]["hosts"] == ["h1"] and bodies[1]["previous_version"] == "v1"
+    assert "20.0 % 5xx (2 of 10)" in bodies[1]["error"]
+    assert bodies[2]["error"].startswith("Canary of version v2 failed")
