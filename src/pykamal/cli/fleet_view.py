@@ -113,6 +113,8 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
     parts.append(Text(f"{name}: fleet status at {fleet.checked_at:%Y-%m-%d %H:%M:%S} UTC", style="bold"))
 
     roles = _table(None, ["", "ROLE", "HOST", "VERSION", "STATE", "UPTIME", "PROXY", "OTHER VERSIONS"], plain)
+    # git-sha versions are cut like git's short ones, so ROLE and HOST keep their room (--json has them whole)
+    short = short_version
     for row in fleet.roles:
         flagged = fleet.drift_for(row.host, row.role)
         mark = _mark(bool(flagged))
@@ -135,13 +137,15 @@ def status_view(fleet: FleetStatus, *, plain: bool, footer: str | None = None) -
             _cell(row.role),
             _cell(row.host),
             _cell(
-                f"{row.version} (canary)" if row.canary else row.version,
+                f"{short(row.version or '')} (canary)" if row.canary else short(row.version or ""),
                 "bold" if not flagged else "bold red",
             ),
             _cell(row.state or "no container", state_style),
             _cell(format_age(row.uptime)),
-            _cell(_proxy_text(row), None if row.proxy is None or row.proxy.routes_to_current else "red"),
-            _cell(", ".join(row.other_versions)),
+            _cell(
+                _proxy_text(row, short), None if row.proxy is None or row.proxy.routes_to_current else "red"
+            ),
+            _cell(", ".join(short(v) for v in row.other_versions)),
         )
     parts.append(roles)
 
@@ -193,16 +197,33 @@ def _brief(problem: str) -> str:
     return problem.split(":", 1)[0]
 
 
-def _proxy_text(row: Any) -> str:
+SHORT_VERSION = 7  # as git abbreviates a commit
+
+
+def short_version(version: str) -> str:
+    """A long version (a git sha, with ``_uncommitted_…``) cut to 7 characters and an ellipsis."""
+    return version if len(version) <= SHORT_VERSION + 5 else version[:SHORT_VERSION] + "…"
+
+
+def _same(version: str) -> str:
+    return version
+
+
+def _proxy_text(row: Any, short: Any = _same) -> str:
     proxy = row.proxy
     if proxy is None:
         return EMPTY
     if proxy.target is None:
         return f"no route ({proxy.state})" if proxy.state else "no route"
+    target = proxy.target
+    if short is not _same and row.container and row.version and row.container.endswith(row.version):
+        prefix = row.container[: -len(row.version)]
+        if target.startswith(prefix):  # the routed container by its version alone
+            target = short(target[len(prefix) :])
     if proxy.routes_to_current:
-        return f"{proxy.state} -> {proxy.target}"
+        return f"{proxy.state} -> {target}"
     state = proxy.target_state or "missing"
-    return f"{proxy.state} -> {proxy.target} ({state})"
+    return f"{proxy.state} -> {target} ({state})"
 
 
 def _lock_text(fleet: FleetStatus) -> str:

@@ -254,3 +254,30 @@ def test_cli_exit_status_3_when_a_host_cannot_be_reached(
     assert run(["status", "--version", "v1"]) == 3
     out = capsys.readouterr().out
     assert "127.0.0.1:1" in out and "refused" in out
+
+
+def test_long_versions_are_cut_so_role_and_host_keep_their_columns(config: Config) -> None:
+    import io
+
+    from rich.console import Console
+
+    from pykamal.cli.fleet_view import status_view
+
+    sha = "8e1b555a49edb457da07ef933f6f9cd97c4e625c_uncommitted_0123456789abcdef"
+    fleet = fleet_from(config, healthy(config))
+    rows = []
+    for row in fleet.roles:
+        proxy = row.proxy and dataclasses.replace(row.proxy, target=f"hello-{row.role}-{sha}")
+        rows.append(dataclasses.replace(row, version=sha, container=f"hello-{row.role}-{sha}", proxy=proxy))
+    fleet = dataclasses.replace(fleet, roles=tuple(rows))
+
+    def shown(plain: bool) -> str:
+        sink = io.StringIO()
+        console = Console(file=sink, width=100, force_terminal=not plain, color_system=None)
+        console.print(status_view(fleet, plain=plain))
+        return sink.getvalue()
+
+    for screen in (shown(plain=False), shown(plain=True)):
+        assert "ROLE" in screen and "HOST" in screen and WEB1 in screen and "worker" in screen, screen
+        assert "8e1b555…" in screen and "running -> 8e1b555…" in screen and sha not in screen
+    assert fleet.to_json()["roles"][0]["version"] == sha
