@@ -7,7 +7,8 @@ hosts; then, per host count, both tools look at the same hosts in the same run, 
 (alternating which goes first) after one unmeasured warm-up each. Per run: wall time (process start
 to exit), CPU time of the tool, and the SSH commands sshd ran on each host (its ForceCommand
 wrapper's log). ``pykamal doctor -P`` (every check on every host) is measured the same way; Kamal
-has no such command, so it has no ratio. Goal: ``status`` ≤ 0.3× ``kamal details``, one SSH command
+has no such command, so it has no ratio. ``pykamal server exec true`` is measured too: the floor
+of any command that reaches every host. Goal: ``status`` ≤ 0.3× ``kamal details``, one SSH command
 per host.
 
     python bench/fleet_status.py                          # 1, 5, 10 hosts, 5 runs each
@@ -43,6 +44,8 @@ COMMANDS = {
     "pykamal status": ("pykamal", ["status"]),
     "kamal details": ("kamal", ["details"]),
     "pykamal doctor": ("pykamal", ["doctor", "-P"]),
+    # the floor: start, config, one connection and one trivial command per host (plus the audit line)
+    "pykamal server exec true": ("pykamal", ["server", "exec", "-q", "--", "true"]),
 }
 
 
@@ -130,6 +133,8 @@ def section(figures: dict[str, Any]) -> list[str]:
         f"(`bench/fleet_status.py`, {figures['when']}, load average {figures['load']:.1f}).",
         f"Medians of {figures['repeat']} runs; **cmds/host**: commands sshd ran on each host per run.",
         f"Goal: status ≤ {GOAL}× kamal details, one command per host.",
+        "`pykamal server exec true` (connect and run `true` on every host) is pykamal's floor for any",
+        "command that reaches the hosts, measured in the same run for reference.",
         "",
         "| hosts | "
         + " | ".join(f"{label} s | cmds/host" for label in labels)
@@ -146,6 +151,13 @@ def section(figures: dict[str, Any]) -> list[str]:
             + f" | {'–' if ratio is None else f'{ratio:.2f}'} | {verdict} |"
         )
     lines.append("")
+    floor = "pykamal server exec true"
+    if floor in labels and "kamal details" in labels:
+        pairs = ", ".join(
+            f"{row['hosts']} hosts {row[f'{floor}:wall'] / row['kamal details:wall']:.2f}"
+            for row in figures["rows"]
+        )
+        lines += [f"The floor against kamal details: {pairs}.", ""]
     return lines
 
 
