@@ -263,9 +263,17 @@ def _role_row(config: Config, role: Role, host: str, probed: Probed, drift: list
     )
     route = _route_for(probed.routes, role.container_prefix) if role.running_proxy else None
     current = _current(versions, route)
-    if replaced:
+    # A stopped one is what a redeploy or rollback of a version still on the host leaves (Kamal
+    # too, until prune); one still running means a deploy was cut off between rename and stop.
+    still_running = [c.name for c in mine if REPLACED_MARK in c.name and c.state in ACTIVE]
+    if still_running:
         drift.append(
-            Drift("replaced_leftover", f"{host}: leftover {', '.join(replaced)}", host=host, role=role.name)
+            Drift(
+                "replaced_leftover",
+                f"{host}: {', '.join(still_running)} still running",
+                host=host,
+                role=role.name,
+            )
         )
     proxy = _proxy_route(role, route, probed, current) if role.running_proxy and probed.routes_read else None
     if role.running_proxy and _named(probed, PROXY_CONTAINER) is not None:

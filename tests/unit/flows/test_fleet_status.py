@@ -171,15 +171,28 @@ def test_proxy_routing_to_a_stopped_container_and_an_unrouted_one(config: Config
     assert not row.proxy.routes_to_current
 
 
-def test_replaced_leftovers_and_an_old_proxy_are_drift(config: Config) -> None:
+def test_a_running_replaced_container_and_an_old_proxy_are_drift(config: Config) -> None:
     probed = healthy(config)
     web1 = captured("web_proxied.txt")
-    web1 = with_container(web1, "hello-web-v1", name="hello-web-v1_replaced_0123456789abcdef")
+    web1 = with_container(
+        web1, "hello-web-v1", name="hello-web-v1_replaced_0123456789abcdef", state="running"
+    )
     probed[WEB1] = with_container(web1, "kamal-proxy", image="basecamp/kamal-proxy:v0.8.7")
     fleet = fleet_from(config, probed)
     assert sorted(kinds(fleet)) == ["proxy_outdated", "replaced_leftover"]
     assert fleet.roles[0].replaced == ("hello-web-v1_replaced_0123456789abcdef",)
     assert fleet.roles[0].other_versions == ()
+
+
+def test_a_stopped_replaced_container_is_listed_but_not_drift(config: Config) -> None:
+    """What a rollback to a version still on the host leaves behind, as Kamal does."""
+    probed = healthy(config)
+    probed[WEB1] = with_container(
+        captured("web_proxied.txt"), "hello-web-v1", name="hello-web-v1_replaced_0123456789abcdef"
+    )
+    fleet = fleet_from(config, probed)
+    assert kinds(fleet) == []
+    assert fleet.roles[0].replaced == ("hello-web-v1_replaced_0123456789abcdef",)
 
 
 def test_an_unreachable_host_says_why_and_the_others_still_show(config: Config) -> None:
