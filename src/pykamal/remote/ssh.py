@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from pykamal.commands.base import Command, Sensitive
 from pykamal.config.host_address import host_address, host_port
+from pykamal.remote.asyncssh_loader import load_asyncssh
 from pykamal.remote.executor import LineCallback
 from pykamal.remote.host_keys import (
     DEFAULT_GLOBAL_FILES,
@@ -115,6 +116,7 @@ class SshExecutor:
         self._known_hosts = KnownHostsFiles()
         self._client_keys: list[Any] | None = None
         self._host_configs: dict[tuple[str, str, int], dict[str, Any]] = {}
+        load_asyncssh()  # once, before any of its names are used
         self._configure_logging()
         for pem in settings.key_data:
             self.output.redactor.add(Sensitive(pem))
