@@ -198,3 +198,20 @@ def container_cpu_seconds(container_id: str) -> float | None:
             if key == "usage_usec":
                 return int(value) / 1e6
     return None
+
+
+def replace_section(path: Path, heading: str, lines: list[str]) -> None:
+    """Replace the section under ``heading`` in a report (or add it before "## Reproduce")."""
+    text = path.read_text() if path.exists() else ""
+    block = "\n".join(lines) + "\n"
+    if heading in text:
+        start = text.index(heading)
+        following = text.find("\n## ", start + len(heading))
+        end = len(text) if following < 0 else following + 1
+        text = text[:start] + block + text[end:]
+    elif "## Reproduce" in text:
+        at = text.index("## Reproduce")
+        text = text[:at] + block + text[at:]
+    else:
+        text += "\n" + block
+    path.write_text(text)

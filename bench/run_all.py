@@ -9,7 +9,10 @@ docs/benchmarks-deploy.png (deploy time against host count, both tools).
 * fan-out: ``server exec true`` on 1, 10, 50 and 100 lightweight sshd hosts (bench/fanout.py's hosts
   and timing);
 * status: ``pykamal status`` against ``kamal details`` on 1, 5 and 10 sandbox hosts, and
-  ``pykamal doctor`` (bench/fleet_status.py; alone it can also update just its section).
+  ``pykamal doctor`` (bench/fleet_status.py; alone it can also update just its section);
+* full deploy: ``deploy`` that builds the example app, pushes it and deploys it to 3 sandbox hosts,
+  cold and warm build cache (bench/full_deploy.py; alone it can also update just its section);
+* live view: a deploy on a terminal with and without the live view (bench/live_view.py).
 Each figure comes with its pykamal / kamal ratio from the same run.
 
     python bench/run_all.py                          # everything (about 15-25 minutes)
@@ -264,6 +267,10 @@ def render(results: dict[str, Any], plot: str | None) -> str:
         import fleet_status  # bench/fleet_status.py
 
         lines += fleet_status.section(results["status"])
+    if results.get("full_deploy"):
+        import full_deploy  # bench/full_deploy.py
+
+        lines += full_deploy.section(results["full_deploy"])
     if results.get("live_view"):
         import live_view  # bench/live_view.py
 
@@ -465,7 +472,9 @@ def main() -> int:
     )
     parser.add_argument("--quick", action="store_true", help="fewer sizes and repeats (a smoke run)")
     parser.add_argument(
-        "--skip", default="", help="comma separated parts to skip: startup, deploy, fanout, status, live"
+        "--skip",
+        default="",
+        help="comma separated parts to skip: startup, deploy, fanout, status, full, live",
     )
     parser.add_argument("--tools", default="pykamal,kamal", help="comma separated: pykamal, kamal")
     parser.add_argument(
@@ -514,6 +523,11 @@ def main() -> int:
         results["status"] = fleet_status.measure_all(
             [1, 5] if args.quick else [1, 5, 10], 2 if args.quick else 5
         )
+    if "full" not in skip:
+        print("== full deploy", flush=True)
+        import full_deploy  # bench/full_deploy.py
+
+        results["full_deploy"] = full_deploy.measure_all(1 if args.quick else 3)
     if "live" not in skip:
         print("== live view", flush=True)
         import live_view  # bench/live_view.py
