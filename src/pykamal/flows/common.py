@@ -91,7 +91,7 @@ class Runtime:
         if not run.plan:  # a plan prints its commands, not steps
             selection = run.selection
             hosts = {host: [role.name for role in selection.roles_on(host)] for host in selection.hosts}
-            run.output.run_started(run.command or "deploy", _known_version(run), hosts)
+            run.output.run_started(run.command or "deploy", known_version(run), hosts)
 
     @property
     def seconds(self) -> float:
@@ -107,7 +107,7 @@ class Runtime:
             self.run.output.run_finished(self.seconds, sys.exc_info()[1])
 
 
-def _known_version(run: Run) -> str | None:
+def known_version(run: Run) -> str | None:
     """The run's version, or None when it cannot be told yet (rollback without git finds it later)."""
     from pykamal.errors import PykamalError
 

@@ -298,9 +298,15 @@ async def choose_previous_version(run: Run) -> str:
     return candidates[0]
 
 
-async def version_available(run: Run, version: str) -> bool:
-    history = await container_history(run)
+def version_everywhere(history: dict[tuple[str, str], list[ContainerRun]], version: str) -> bool:
     return bool(history) and all(any(c.version == version for c in runs) for runs in history.values())
+
+
+def version_running(history: dict[tuple[str, str], list[ContainerRun]], run: Run) -> str | None:
+    """The version running for the primary role on the primary host (None: none runs)."""
+    role = run.selection.primary_role
+    runs = history.get((run.selection.primary_host, role.name if role else ""), [])
+    return next((c.version for c in runs if c.running), None)
 
 
 async def rollback(run: Run, version: str | None = None, *, rollback_on_failure: bool = True) -> None:
@@ -311,34 +317,37 @@ async def rollback(run: Run, version: str | None = None, *, rollback_on_failure:
     """
     from dataclasses import replace
 
-    from pykamal.flows import app_boot
+    from pykamal.flows import app_boot, notify
 
-    runtime = Runtime(run)
-    rolled_back = False
-    try:
-        if version is None:
-            await run.pre_connect()
-            version = await choose_previous_version(run)
-        run = replace(run, config=run.config.with_version(version))
-        run.output.run_version(version)
-        async with locked(run):
-            if not await version_available(run, version):
-                raise PykamalError(
-                    f"The app version '{version}' is not available as a container "
-                    "(use 'pykamal app containers' for available versions)"
-                )
-            await run.hook("pre-deploy", with_secrets=True)
-            from pykamal.flows.release import skipped_note
+    async with notify.session(run):
+        runtime = Runtime(run)
+        rolled_back = False
+        try:
+            if version is None:
+                await run.pre_connect()
+                version = await choose_previous_version(run)
+            run = replace(run, config=run.config.with_version(version))
+            run.output.run_version(version)
+            async with locked(run):
+                history = await container_history(run)
+                if not version_everywhere(history, version):
+                    raise PykamalError(
+                        f"The app version '{version}' is not available as a container "
+                        "(use 'pykamal app containers' for available versions)"
+                    )
+                notify.started(run, version_running(history, run))
+                await run.hook("pre-deploy", with_secrets=True)
+                from pykamal.flows.release import skipped_note
 
-            note = skipped_note(run)
-            if note:
-                run.output.say(note)
-            await app_boot.boot(run, rollback_on_failure=rollback_on_failure)
-            rolled_back = True
-    finally:
-        runtime.finish()
-    if rolled_back:
-        await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
+                note = skipped_note(run)
+                if note:
+                    run.output.say(note)
+                await app_boot.boot(run, rollback_on_failure=rollback_on_failure)
+                rolled_back = True
+        finally:
+            runtime.finish()
+        if rolled_back:
+            await run.hook("post-deploy", with_secrets=True, runtime=round(runtime.seconds))
 
 
 async def remove(run: Run, *, confirmed: bool = False) -> None:

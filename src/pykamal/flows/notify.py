@@ -62,8 +62,10 @@ class Notifications:
                     webhook.task = asyncio.ensure_future(self._post_queue(webhook))
 
     def body(self, event: str, **fields: Any) -> dict[str, Any]:
-        config = self.run.config
+        from pykamal.flows.common import known_version
         from pykamal.remote.identity import performer
+
+        config = self.run.config
 
         body: dict[str, Any] = {
             "schema": SCHEMA,
@@ -71,7 +73,7 @@ class Notifications:
             "command": self.run.command or "deploy",
             "service": config.service,
             "destination": config.destination,
-            "version": config.version,
+            "version": known_version(self.run),
             "previous_version": self.previous_version,
             "performer": performer(),
             "hosts": list(self.run.selection.hosts),
@@ -148,6 +150,7 @@ def started(run: Run, previous_version: str | None) -> None:
     """The deploy holds the lock and has read the hosts: nothing is changed on them yet."""
     notifications = run.notifications
     if notifications is not None and not notifications.announced:
+        notifications.run = run  # rollback's run knows the version it goes back to
         notifications.announced = True
         notifications.previous_version = previous_version
         notifications.send("start")
@@ -221,21 +224,28 @@ def slack_body(body: dict[str, Any]) -> dict[str, Any]:
 
 def slack_text(body: dict[str, Any]) -> str:
     where = body["service"] + (f" ({body['destination']})" if body["destination"] else "")
-    what = f"{_escape(where)} {_escape(body['version'])}"
+    version = _escape(body["version"] or "?")
     who = _escape(body["performer"])
     count = len(body["hosts"])
     hosts = f"{count} host{'s' if count != 1 else ''}"
     event = body["event"]
+    if body["command"] == "rollback":  # a rollback someone asked for (not an automatic switch back)
+        what, on = f"{_escape(where)} to {version}", f"on {hosts}"
+        going, done, failed = "is rolling back", "rolled back", "roll back"
+    else:
+        what, on = f"{_escape(where)} {version}", f"to {hosts}"
+        going, done, failed = "is deploying", "deployed", "deploy"
     if event == "start":
         previous = body["previous_version"]
         was = f" (replacing {_escape(previous)})" if previous else ""
-        return f":rocket: {who} is deploying {what}{was} to {hosts}"
+        return f":rocket: {who} {going} {what}{was} {on}"
     if event == "success":
-        return f":white_check_mark: {who} deployed {what} to {hosts} in {body['duration']:g}s"
+        return f":white_check_mark: {who} {done} {what} {on} in {body['duration']:g}s"
     if event == "rollback":
         back = _escape(body["previous_version"] or "the previous version")
         return f":leftwards_arrow_with_hook: {what} failed; {hosts} switched back to {back}"
-    return f":x: {who} failed to deploy {what} after {body['duration']:g}s: {_escape(body['error'] or '')}"
+    error = _escape(body["error"] or "")
+    return f":x: {who} failed to {failed} {what} after {body['duration']:g}s: {error}"
 
 
 def _escape(text: str) -> str:

@@ -108,6 +108,14 @@ def test_good_failed_and_switched_back_deploys_are_posted_in_order(
         ":x:",
     ]
     project.assert_settled("note-2")
+
+    # a rollback someone runs: start and success, with command "rollback"
+    with_webhooks(project, hook, slack)
+    project.pykamal("rollback", "note-1")
+    bodies = [r.body for r in hook.wait_for(11)][9:]
+    assert [(b["event"], b["command"]) for b in bodies] == [("start", "rollback"), ("success", "rollback")]
+    assert (bodies[0]["version"], bodies[0]["previous_version"]) == ("note-1", "note-2")
+    project.assert_settled("note-1")
     print("events:", hook.events)
 
 

@@ -13,7 +13,7 @@ import pytest
 from deploy_flow_helpers import CONFIG, SECRET, Project, go, host_state, printed, scripted
 from webhook_receiver import Receiver
 
-from pykamal.errors import ConfigError, RemoteError
+from pykamal.errors import ConfigError, PykamalError, RemoteError
 from pykamal.flows import deploy, notify
 from pykamal.remote.webhook import WebhookError, post_json
 
@@ -248,3 +248,39 @@ def test_a_failed_canary_posts_start_rollback_failure(
     assert bodies[1]["hosts"] == ["h1"] and bodies[1]["previous_version"] == "v1"
     assert "20.0 % 5xx (2 of 10)" in bodies[1]["error"]
     assert bodies[2]["error"].startswith("Canary of version v2 failed")
+
+
+def test_a_rollback_someone_runs_posts_start_and_success(tmp_path: Path, receiver: Receiver) -> None:
+    project = project_with(
+        tmp_path, notify_section("{url_secret: HOOK}", "{url_secret: HOOK, format: slack}")
+    )
+    with (project.root / ".kamal" / "secrets").open("a") as secrets:
+        secrets.write(f"HOOK={receiver.url}\n")
+    run = project.run(roles="web", version="unused", command="rollback")
+    for host in ("h1", "h2"):
+        history = (
+            "/app-web-v2 2030-01-01T10:00:00.0Z 0001-01-01T00:00:00Z true\n"
+            "/app-web-v1 2029-12-31T09:00:00.0Z 2030-01-01T10:00:02.0Z false\n"
+        )
+        run.executor.respond(r"xargs -r docker inspect", host=host, stdout=history)  # type: ignore[attr-defined]
+    go(deploy.rollback(run))
+
+    bodies = [r.body for r in receiver.wait_for(4)]
+    json_bodies = [b for b in bodies if "event" in b]
+    assert [(b["event"], b["command"]) for b in json_bodies] == [
+        ("start", "rollback"),
+        ("success", "rollback"),
+    ]
+    assert (json_bodies[0]["version"], json_bodies[0]["previous_version"]) == ("v1", "v2")
+    texts = [b["text"] for b in bodies if "text" in b]
+    assert texts[0].endswith("is rolling back app to v1 (replacing v2) on 2 hosts")
+
+
+def test_a_rollback_with_nothing_to_go_back_to_posts_a_failure(tmp_path: Path, receiver: Receiver) -> None:
+    project = project_with(tmp_path, notify_section("{url_secret: HOOK}"), HOOK=receiver.url)
+    run = project.run(roles="web", version="unused", command="rollback")
+    with pytest.raises(PykamalError):
+        go(deploy.rollback(run))
+    (failure,) = [r.body for r in receiver.wait_for(1)]
+    assert failure["event"] == "failure" and failure["command"] == "rollback"
+    assert failure["error"].startswith("No previous version is available")
