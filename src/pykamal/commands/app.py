@@ -197,7 +197,10 @@ def start(config: Config, role: Role) -> Command:
 
 
 def _stop_args(config: Config, role: Role) -> list[Arg]:
-    """``-t <drain_timeout>`` for roles without the proxy (the proxy drains requests itself)."""
+    """``-t <seconds>``: the role's ``stop_timeout`` when set; otherwise ``drain_timeout`` for roles
+    without the proxy, and Docker's own default behind the proxy (which drains requests itself)."""
+    if role.stop_timeout is not None:
+        return ["-t", str(role.stop_timeout)]
     return [] if role.running_proxy else ["-t", str(config.drain_timeout)]
 
 
@@ -669,9 +672,8 @@ FAILURE_LOG_LINES = 30
 
 
 def stop_by_name(config: Config, role: Role, version: str) -> Command:
-    """``docker stop [-t <drain>] <name>``: Kamal's stop of one version, without the id lookup."""
-    drain = [] if role.running_proxy else ["-t", str(config.drain_timeout)]
-    return docker("stop", *drain, container_name(config, role, version), Raw(">/dev/null"))
+    """``docker stop [-t <seconds>] <name>``: Kamal's stop of one version, without the id lookup."""
+    return docker("stop", *_stop_args(config, role), container_name(config, role, version), Raw(">/dev/null"))
 
 
 def status_by_name(config: Config, role: Role, version: str) -> Command:

@@ -91,6 +91,8 @@ def build_config(
         readiness_delay=_int_or(raw.get("readiness_delay"), 7),
         deploy_timeout=_int_or(raw.get("deploy_timeout"), 30),
         drain_timeout=_int_or(raw.get("drain_timeout"), 30),
+        stop_timeout=raw.get("stop_timeout"),
+        output=_output(raw.get("output") or {}),
         extensions=extensions.build(raw, roles, primary_role_name),
         raw=raw,
     )
@@ -312,6 +314,7 @@ def _roles(
                 asset_path=_optional_str(own.get("asset_path")),
                 service=service,
                 destination=destination,
+                stop_timeout=_first_set(own.get("stop_timeout"), raw.get("stop_timeout")),
             )
         )
     return roles
@@ -590,6 +593,14 @@ def _ssh(raw: dict[Any, Any]) -> model.SshConfig:
         else (config,)
         if isinstance(config, str)
         else tuple(config),
+        forward_agent=raw.get("forward_agent"),
+    )
+
+
+def _output(raw: dict[Any, Any]) -> model.OutputConfig:
+    return model.OutputConfig(
+        file_path=_optional_str((raw.get("file") or {}).get("path")),
+        otel_endpoint=_optional_str((raw.get("otel") or {}).get("endpoint")),
     )
 
 
@@ -610,6 +621,10 @@ def _boot(raw: dict[Any, Any], host_count: int) -> model.BootConfig:
         wait=raw.get("wait"),
         parallel_roles=bool(raw.get("parallel_roles")),
     )
+
+
+def _first_set(*values: Any) -> Any:
+    return next((value for value in values if value is not None), None)
 
 
 def _optional_str(value: Any) -> str | None:

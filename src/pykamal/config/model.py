@@ -67,6 +67,19 @@ class SshConfig:
     # key_data entries: secret names (or, deprecated, inline keys when no such secret exists)
     key_data_secrets: tuple[str, ...] = ()
     config: bool | tuple[str, ...] = True  # True: default ssh config files; False: none; paths
+    forward_agent: bool | None = None  # None: as the OpenSSH config says (off unless ForwardAgent)
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Where the log of a state-changing command also goes (Kamal 2.12's ``output``)."""
+
+    file_path: str | None = None  # a local directory: one log file per command run
+    otel_endpoint: str | None = None  # OTLP/HTTP base URL; records are posted to <endpoint>/v1/logs
+
+    @property
+    def enabled(self) -> bool:
+        return self.file_path is not None or self.otel_endpoint is not None
 
 
 @dataclass(frozen=True)
@@ -219,6 +232,7 @@ class Role:
     asset_path: str | None = None
     service: str = ""
     destination: str | None = None
+    stop_timeout: int | None = None  # the role's, else the top-level one (Kamal 2.12)
 
     @property
     def running_proxy(self) -> bool:
@@ -349,6 +363,8 @@ class Config:
     readiness_delay: int = 7
     deploy_timeout: int = 30
     drain_timeout: int = 30
+    stop_timeout: int | None = None  # Kamal 2.12; roles carry the value that applies to them
+    output: OutputConfig = OutputConfig()
     run_directory: str = ".kamal"  # accepted for compatibility; Kamal 2.11 always uses .kamal
     extensions: Extensions = field(default_factory=lambda: _default_extensions())  # x-pykamal
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)

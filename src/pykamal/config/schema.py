@@ -1,4 +1,4 @@
-"""Every key Kamal 2.11 accepts in deploy.yml, and the kind of value each takes.
+"""Every key Kamal 2.11 accepts in deploy.yml, plus those 2.12 added, and the kind of value each takes.
 
 The kinds mirror how Kamal checks values: ``STRING`` accepts any scalar (strings, numbers, booleans),
 ``INTEGER`` only real integers, ``BOOLEAN`` only true/false. ``Section`` marks a nested part that is
@@ -113,6 +113,7 @@ ROOT = Fields(
         "readiness_delay": INTEGER,
         "deploy_timeout": INTEGER,
         "drain_timeout": INTEGER,
+        "stop_timeout": INTEGER,
         "run_directory": STRING,
         "ssh": Section(),
         "builder": Section(),
@@ -121,6 +122,7 @@ ROOT = Fields(
         "sshkit": Section(),
         "boot": Section(),
         "logging": Section(),
+        "output": Section(),
         "aliases": Section(),
     }
 )
@@ -135,6 +137,7 @@ ROLE = Fields(
         "labels": HashOf("string"),
         "env": Section(),
         "asset_path": STRING,
+        "stop_timeout": INTEGER,
     }
 )
 
@@ -238,6 +241,7 @@ SSH = Fields(
         "keys": STRINGS,
         "key_data": STRINGS,
         "config": SshConfigFiles(),
+        "forward_agent": BOOLEAN,
     }
 )
 
@@ -246,6 +250,9 @@ SSHKIT = Fields({"max_concurrent_starts": INTEGER, "pool_idle_timeout": INTEGER,
 BOOT = Fields({"limit": STRING, "wait": INTEGER, "parallel_roles": BOOLEAN})
 
 LOGGING = Fields({"driver": STRING, "options": AnyHash()})
+
+# Kamal 2.12: where the log of a state-changing command is also sent
+OUTPUT = Fields({"file": Fields({"path": STRING}), "otel": Fields({"endpoint": STRING})})
 
 ACCESSORY_HOST_KEYS = ("host", "hosts", "role", "roles", "tag", "tags")
 RESERVED_LABELS = ("destination", "role", "service")

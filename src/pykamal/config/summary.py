@@ -55,6 +55,8 @@ def ssh_options(ssh: dict[Any, Any]) -> dict[str, Any]:
         options["key_data"] = ["[REDACTED]" for _ in ssh["key_data"]]
     if ssh.get("config") is not None:
         options["config"] = ssh["config"]
+    if ssh.get("forward_agent") is not None:
+        options["forward_agent"] = ssh["forward_agent"]
     options["log_level"] = ssh.get("log_level", "fatal")
     return options
 

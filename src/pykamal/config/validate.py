@@ -5,6 +5,9 @@ would report: the root keys, then servers and each role (alphabetically), the re
 accessory, aliases, boot, builder, env, logging, proxy, ssh and sshkit. Every message is
 ``<key/path>: <problem>`` on one line.
 
+Kamal 2.12's keys are checked the way 2.12 checks them: ``stop_timeout`` (top level and per role),
+``ssh/forward_agent`` and the ``output`` section.
+
 A few checks go beyond Kamal 2.11, which accepts these and fails later (or silently misbehaves):
 an accessory without ``image``, a non-numeric ``ssh.port``, a malformed ``boot.limit`` and proxy
 ``host`` values that contain spaces (several hosts written in one string).
@@ -208,6 +211,7 @@ def validate(raw: dict[Any, Any]) -> None:
     _validate_builder(raw.get("builder") or {})
     validate_env(raw.get("env") or {}, "env")
     Checker("logging").check_fields(raw.get("logging") or {}, schema.LOGGING)
+    _validate_output(raw.get("output") or {})
     validate_proxy(raw.get("proxy"), "proxy")
     _validate_ssh(raw.get("ssh") or {})
     Checker("sshkit").check_fields(raw.get("sshkit") or {}, schema.SSHKIT)
@@ -387,6 +391,16 @@ def validate_proxy(proxy: Any, context: str) -> None:
     if isinstance(host, str) and any(char.isspace() for char in host.strip()):
         with checker.at("host"):
             checker.error(f"should be one host or a comma-separated list without spaces, not {host!r}")
+
+
+def _validate_output(output: Any) -> None:
+    """Kamal 2.12's ``output``: each destination present needs its one setting."""
+    checker = Checker("output")
+    checker.check_fields(output, schema.OUTPUT)
+    for name, setting in (("file", "path"), ("otel", "endpoint")):
+        if name in output and blank(output[name].get(setting)):
+            with checker.at(name), checker.at(setting):
+                checker.error("is required")
 
 
 def _validate_ssh(ssh: Any) -> None:

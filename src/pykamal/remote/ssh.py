@@ -437,6 +437,8 @@ class SshExecutor:
             kwargs["client_keys"] = keys
         if settings.keys_only:
             kwargs["agent_path"] = None
+        if settings.forward_agent is not None:  # ssh/forward_agent wins over ForwardAgent
+            kwargs["agent_forwarding"] = settings.forward_agent
         try:
             ssh = await asyncio.wait_for(
                 asyncssh.connect(host_address(host), **kwargs), settings.connect_timeout + 5

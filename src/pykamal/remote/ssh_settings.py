@@ -83,6 +83,7 @@ class SshSettings:
     host_key_checking: str | None = None  # None: from ssh config StrictHostKeyChecking, else accept-new
     keepalive_interval: int = KEEPALIVE_INTERVAL
     keepalive_count_max: int = KEEPALIVE_COUNT_MAX
+    forward_agent: bool | None = None  # None: the OpenSSH config's ForwardAgent decides
 
     @classmethod
     def from_config(
@@ -113,6 +114,7 @@ class SshSettings:
             connect_timeout=_env_seconds(env, "PYKAMAL_SSH_CONNECT_TIMEOUT") or DEFAULT_CONNECT_TIMEOUT,
             command_timeout=_env_seconds(env, "PYKAMAL_COMMAND_TIMEOUT"),
             host_key_checking=_env_policy(env),
+            forward_agent=ssh.forward_agent,
         )
 
     def proxy_command_for(self, host: str, port: int, user: str) -> list[str] | None:

@@ -2,14 +2,18 @@
 
 Each deploy.yml of ../shared/realworld-configs is loaded alone and with each of its destinations.
 Where Kamal prints a configuration, pykamal prints the same values; where Kamal refuses the files,
-pykamal refuses them with the same message.
+pykamal refuses them with the same message. The reference is Kamal 2.11: a file refused by it only
+for keys Kamal 2.12 added (used as 2.12's docs describe them) counts as matching when pykamal loads
+it; and the same projects with those keys added give what Kamal 2.11 gives without them.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,7 +83,81 @@ def test_pykamal_config_matches_kamal_config(
     if kamal_code == 0:
         assert code == 0, err
         assert parse_pykamal_yaml(out) == parse_kamal_yaml(kamal_output)
+    elif only_kamal_212_keys(kamal_error(kamal_output)):
+        assert code == 0, err
     else:
         assert code != 0
         assert len(err.strip().splitlines()) == 1, err
         assert err.strip() == f"ERROR {kamal_error(kamal_output)}"
+
+
+KAMAL_212_KEYS = {"": {"stop_timeout", "output"}, "ssh": {"forward_agent"}, "role": {"stop_timeout"}}
+
+
+def only_kamal_212_keys(error: str) -> bool:
+    """Kamal 2.11's refusal names only keys that 2.12 accepts where they stand."""
+    match = re.fullmatch(r"(?:(?P<path>[^:]*): )?unknown keys?: (?P<keys>.*)", error)
+    if match is None:
+        return False
+    path = match["path"] or ""
+    place = "role" if re.fullmatch(r"servers/[^/]+", path) else path
+    keys = set(match["keys"].split(", "))
+    return keys <= KAMAL_212_KEYS.get(place, set())
+
+
+def test_only_kamal_212_keys_reads_kamal_messages() -> None:
+    assert only_kamal_212_keys("unknown keys: stop_timeout, output")
+    assert only_kamal_212_keys("ssh: unknown key: forward_agent")
+    assert only_kamal_212_keys("servers/jobs: unknown key: stop_timeout")
+    assert not only_kamal_212_keys("unknown key: stop_timout")
+    assert not only_kamal_212_keys("ssh: unknown key: stop_timeout")
+    assert not only_kamal_212_keys("servers/jobs/proxy: unknown key: output")
+
+
+KAMAL_212_DESTINATION = """# the keys Kamal 2.12 added, written as its docs show them
+stop_timeout: 30
+output:
+  file:
+    path: log/kamal
+  otel:
+    endpoint: http://otel-gateway:4318
+ssh:
+  forward_agent: false
+"""
+PLAIN_DESTINATION = "x-kamal-212: not used\n"
+
+
+def rendered_projects() -> list[realworld.Target]:
+    """A few projects Kamal renders without a destination."""
+    if CONFIGS is None or kamal_binary() is None:
+        return []
+    plain = [target for target in TARGETS if target.destination is None]
+    return plain[::10][:6]
+
+
+@pytest.mark.parametrize("original", rendered_projects(), ids=lambda target: target.name)
+def test_projects_with_kamal_212_keys_load_and_keep_their_values(
+    original: realworld.Target, tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kamal_code, _ = kamal_results()[original]
+    if kamal_code != 0:
+        pytest.skip("Kamal refuses this project")
+    with_keys = copy_with_destination(original, tmp_path / "with", KAMAL_212_DESTINATION)
+    without = copy_with_destination(original, tmp_path / "without", PLAIN_DESTINATION)
+    binary = kamal_binary()
+    assert binary is not None
+    kamal_code, kamal_output = realworld.run_kamal(binary, without, environment())
+    assert kamal_code == 0, kamal_output
+    code, out, err = run_pykamal(with_keys, capsys, monkeypatch)
+    assert code == 0, err
+    expected = parse_kamal_yaml(kamal_output)
+    ssh = expected["ssh_options"]
+    ssh["forward_agent"] = False
+    ssh["log_level"] = ssh.pop("log_level")  # 2.12 prints forward_agent just before it
+    assert parse_pykamal_yaml(out) == expected
+
+
+def copy_with_destination(original: realworld.Target, where: Path, text: str) -> realworld.Target:
+    shutil.copytree(original.project, where)
+    (where / "config" / "deploy.k212.yml").write_text(text)
+    return realworld.Target(where, "k212")

@@ -126,3 +126,19 @@ def test_connect_options_follow_the_settings(monkeypatch: pytest.MonkeyPatch, tm
     assert [k.get_fingerprint() for k in seen["client_keys"]] == [key.get_fingerprint()]
     assert seen["known_hosts"] is None  # host_key_checking off
     assert seen["config"] == []
+
+
+@pytest.mark.parametrize(("forward_agent", "expected"), [(True, True), (False, False), (None, "unset")])
+def test_forward_agent_is_passed_only_when_set(
+    monkeypatch: pytest.MonkeyPatch, forward_agent: bool | None, expected: Any
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def connect(host: str, **kwargs: Any) -> FakeConnection:
+        seen.update(kwargs)
+        return FakeConnection(host)
+
+    monkeypatch.setattr(asyncssh, "connect", connect)
+    chosen = settings(forward_agent=forward_agent)
+    asyncio.run(SshExecutor(chosen, Captured("info").output).connection("h1"))
+    assert seen.get("agent_forwarding", "unset") == expected  # unset: the OpenSSH config decides
