@@ -27,7 +27,7 @@ from pykamal.commands.args import (
 )
 from pykamal.commands.base import Arg, Command, Quoted, Raw, cmd, pipe, word
 from pykamal.commands.ssh import interactive_flag, run_over_ssh
-from pykamal.config.model import Accessory, Config
+from pykamal.config.model import Accessory, Config, docker_options_of, restart_policy_of
 
 FILE_MODE = "755"
 
@@ -54,7 +54,7 @@ def _network_args(accessory: Accessory) -> list[Arg]:
 
 
 def _option_args(accessory: Accessory) -> list[Arg]:
-    return optionize(accessory.options)
+    return optionize(docker_options_of(accessory.options))
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ def run(config: Config, accessory: Accessory, host: str | None = None) -> Comman
         accessory.service,
         "--detach",
         "--restart",
-        "unless-stopped",
+        restart_policy_of(accessory.options),
         _network_args(accessory),
         _root_logging_args(config),
         _publish_args(accessory),

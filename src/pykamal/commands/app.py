@@ -50,7 +50,7 @@ from pykamal.commands.base import (
     word,
 )
 from pykamal.commands.ssh import interactive_flag, run_over_ssh
-from pykamal.config.model import Config, Logging, ProxyConfig, Role
+from pykamal.config.model import Config, Logging, ProxyConfig, Role, docker_options_of, restart_policy_of
 
 if TYPE_CHECKING:
     from pykamal.commands.auditor import Audit
@@ -118,7 +118,7 @@ def _label_args(config: Config, role: Role) -> list[Arg]:
 
 
 def _option_args(role: Role) -> list[Arg]:
-    return optionize(role.options)
+    return optionize(docker_options_of(role.options))
 
 
 def _asset_path_config(config: Config, role: Role) -> tuple[str, str | None] | None:
@@ -174,7 +174,7 @@ def run(config: Config, role: Role, host: str, *, hostname: str | None = None) -
         "run",
         "--detach",
         "--restart",
-        "unless-stopped",
+        restart_policy_of(role.options),
         "--name",
         name,
         "--network",

@@ -217,6 +217,18 @@ class ProxyConfig:
 
 # --- roles and accessories ----------------------------------------------------------------------
 
+DEFAULT_RESTART_POLICY = "unless-stopped"
+
+
+def restart_policy_of(options: tuple[tuple[str, Any], ...]) -> str:
+    """``options/restart`` (Kamal 2.12), else Kamal's fixed ``unless-stopped``."""
+    return next((str(value) for key, value in options if key == "restart"), DEFAULT_RESTART_POLICY)
+
+
+def docker_options_of(options: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, Any], ...]:
+    """The ``docker run`` options other than the restart policy (which has its own flag)."""
+    return tuple((key, value) for key, value in options if key != "restart")
+
 
 @dataclass(frozen=True)
 class Role:

@@ -187,8 +187,18 @@ class Checker:
                         self.error("invalid label. destination, role, and service are reserved labels")
 
     def check_docker_options(self, options: Any) -> None:
-        if options and truthy(options.get("restart")):
-            self.error("Cannot set restart policy in docker options, unless-stopped is required")
+        """Kamal 2.12 lets ``options/restart`` choose the restart policy (2.11 refused the key)."""
+        if not isinstance(options, dict) or "restart" not in options:
+            return
+        policy = options["restart"]
+        with self.at("options"), self.at("restart"):
+            if not isinstance(policy, str):
+                self.error('should be a string. Use "no" to disable restarts')
+            if not RESTART_POLICY.fullmatch(policy):
+                self.error("should be no, always, unless-stopped, on-failure, or on-failure:N")
+
+
+RESTART_POLICY = re.compile(r"no|always|unless-stopped|on-failure(?::\d+)?")
 
 
 def _extension(key: Any) -> bool:

@@ -147,3 +147,49 @@ def test_no_output_section_turns_nothing_on(write_config: Callable[..., str]) ->
 )
 def test_output_errors_name_the_key(write_config: Callable[..., str], extra: str, message: str) -> None:
     assert error_for(write_config, BASE + extra) == message
+
+
+# --- options/restart ---------------------------------------------------------------------------------
+
+
+def test_restart_policy_from_options(write_config: Callable[..., str]) -> None:
+    text = with_roles().replace(
+        "    cmd: bin/cron\n",
+        "    cmd: bin/cron\n    options:\n      restart: on-failure:3\n      memory: 1g\n",
+    )
+    text += "accessories:\n  db:\n    image: mysql\n    host: 10.0.0.4\n    options:\n      restart: 'no'\n"
+    config = load(write_config, text)
+    cron = app_commands.run(config, config.role("cron"), "10.0.0.3").display()
+    assert (
+        "--restart on-failure:3 " in cron
+        and '--memory "1g"' in cron
+        and "--restart unless-stopped" not in cron
+    )
+    web = app_commands.run(config, config.role("web"), "10.0.0.1").display()
+    assert "--restart unless-stopped " in web
+    from pykamal.commands import accessory as accessory_commands
+
+    db = accessory_commands.run(config, config.accessory("db")).display()
+    assert "--restart no " in db and db.count("--restart") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("no", 'servers/web/options/restart: should be a string. Use "no" to disable restarts'),
+        (
+            "sometimes",
+            "servers/web/options/restart: should be no, always, unless-stopped, on-failure, or on-failure:N",
+        ),
+        (
+            "on-failure:x",
+            "servers/web/options/restart: should be no, always, unless-stopped, on-failure, or on-failure:N",
+        ),
+    ],
+)
+def test_restart_policy_is_checked(write_config: Callable[..., str], value: str, message: str) -> None:
+    text = BASE.replace(
+        "servers: [10.0.0.1]\n",
+        f"servers:\n  web:\n    hosts: [10.0.0.1]\n    options:\n      restart: {value}\n",
+    )
+    assert error_for(write_config, text) == message

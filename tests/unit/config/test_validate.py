@@ -97,8 +97,8 @@ def test_scalars_pass_where_text_is_expected(write_config: Callable[..., str]) -
             "accessories/db/env: tags are only allowed in the root env",
         ),
         (
-            "accessories:\n  db:\n    image: x\n    host: h\n    options:\n      restart: always\n",
-            "accessories/db: Cannot set restart policy in docker options, unless-stopped is required",
+            "accessories:\n  db:\n    image: x\n    host: h\n    options:\n      restart: no\n",
+            'accessories/db/options/restart: should be a string. Use "no" to disable restarts',
         ),
         (
             "accessories:\n  db:\n    image: x\n    host: h\n    registry:\n      server: r\n",
