@@ -111,8 +111,9 @@ def expand(config: Config, args: Sequence[str], built_in: Iterable[str]) -> list
     return [*expanded[:1], *global_args, *expanded[1:]]
 
 
-_GLOBAL_FLAGS = {"-v", "--verbose", "-q", "--quiet", "-p", "--primary", "-H", "--skip-hooks"}
-_GLOBAL_VALUED = {"--version", "-h", "--hosts", "-r", "--roles", "-c", "--config-file", "-d", "--destination"}
+_GLOBAL_FLAGS = {"-v", "--verbose", "-q", "--quiet", "-p", "--primary", "-H", "--skip-hooks", "--lock-wait"}
+_GLOBAL_VALUED = {"--version", "-h", "--hosts", "-r", "--roles", "-c", "--config-file", "-d", "--destination",
+                  "--lock-wait-timeout", "--lock-wait-interval"}  # fmt: skip
 
 
 def split_global_options(args: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -7,7 +7,7 @@ import os
 import click
 
 from pykamal.cli.core import group
-from pykamal.cli.exec_options import INTERACTIVE, REUSE
+from pykamal.cli.exec_options import INTERACTIVE, RAW, REUSE, quiet_for_raw
 from pykamal.cli.thor_args import HashOption
 
 LOG_OPTIONS = (
@@ -80,8 +80,11 @@ def details() -> None:
     help="Environment variables for the command: -e KEY:VALUE [KEY2:VALUE2 ...]",
 )
 @click.option("--detach", is_flag=True, default=False, help="Start the command in the background and return")
+@RAW
 @click.argument("cmd", nargs=-1, type=click.UNPROCESSED)
-def exec_(interactive: bool, reuse: bool, env: tuple[str, ...], detach: bool, cmd: tuple[str, ...]) -> None:
+def exec_(
+    interactive: bool, reuse: bool, env: tuple[str, ...], detach: bool, raw: bool, cmd: tuple[str, ...]
+) -> None:
     from pykamal.errors import UsageError
     from pykamal.flows import app as flow
 
@@ -92,9 +95,13 @@ def exec_(interactive: bool, reuse: bool, env: tuple[str, ...], detach: bool, cm
             raise UsageError(f"--env {item!r}: expected KEY:VALUE")
         pairs.append((key, value))
     command = " ".join(part.strip() for part in cmd)
+    if raw:
+        quiet_for_raw()
     argv = _execute(
         "exec",
-        lambda run: flow.exec_(run, command, interactive=interactive, reuse=reuse, env=pairs, detach=detach),
+        lambda run: flow.exec_(
+            run, command, interactive=interactive, reuse=reuse, env=pairs, detach=detach, raw=raw
+        ),
     )
     if argv:
         os.execvp(argv[0], argv)

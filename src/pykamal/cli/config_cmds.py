@@ -14,6 +14,7 @@ DOC_SECTIONS = (
     "configuration",
     "env",
     "logging",
+    "output",
     "proxy",
     "registry",
     "role",

@@ -20,6 +20,9 @@ class Globals:
     config_file: str | None = None
     destination: str | None = None
     skip_hooks: bool = False
+    lock_wait: bool = False
+    lock_wait_timeout: float = 900.0
+    lock_wait_interval: float = 15.0
     output_format: str = "text"
     _config: Any = field(default=None, repr=False)
     _output: Any = field(default=None, repr=False)  # the invocation's Output, once something runs

@@ -95,6 +95,9 @@ GLOBAL_OPTION_NAMES = (
     "config_file",
     "destination",
     "skip_hooks",
+    "lock_wait",
+    "lock_wait_timeout",
+    "lock_wait_interval",
 )
 
 
@@ -140,6 +143,26 @@ def _global_params() -> list[click.Parameter]:
         ),
         click.Option(
             ["-H", "--skip-hooks"], is_flag=True, default=None, help="Do not run the .kamal/hooks scripts."
+        ),
+        click.Option(
+            ["--lock-wait"],
+            is_flag=True,
+            default=None,
+            help="If another deploy holds the deploy lock, wait for it instead of failing.",
+        ),
+        click.Option(
+            ["--lock-wait-timeout"],
+            type=click.FloatRange(min=0),
+            default=None,
+            metavar="SECONDS",
+            help="With --lock-wait: give up after this long (default 900).",
+        ),
+        click.Option(
+            ["--lock-wait-interval"],
+            type=click.FloatRange(min=0, min_open=True),
+            default=None,
+            metavar="SECONDS",
+            help="With --lock-wait: seconds between tries (default 15).",
         ),
     ]
 

@@ -8,6 +8,7 @@ import click
 
 from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
+from pykamal.cli.exec_options import RAW, quiet_for_raw
 
 if TYPE_CHECKING:
     from pykamal.flows.context import Run
@@ -26,12 +27,14 @@ def server() -> None:
     default=False,
     help="Attach a terminal (for a shell or console)",
 )
+@RAW
 @click.argument("cmd", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
+def exec_(interactive: bool, raw: bool, cmd: tuple[str, ...]) -> None:
     from datetime import UTC, datetime
 
     from pykamal.commands import auditor
-    from pykamal.commands.base import Command, Raw
+    from pykamal.commands.base import Command, Raw, raw_bytes
+    from pykamal.errors import UsageError
     from pykamal.flows.context import make_run
     from pykamal.flows.plan import execute
     from pykamal.remote.executor import run_on
@@ -39,6 +42,10 @@ def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
     from pykamal.remote.output import print_by_host
     from pykamal.remote.runtime import run_async
 
+    if raw and interactive:
+        raise UsageError("Raw is not compatible with interactive")
+    if raw:
+        quiet_for_raw()
     globals_ = get_globals()
     command_text = " ".join(part.strip() for part in cmd)
 
@@ -69,8 +76,11 @@ def exec_(interactive: bool, cmd: tuple[str, ...]) -> None:
                 at=datetime.now(UTC),
             )
             await run.executor.run(host, record, log_level="debug")
-            result = await run.executor.run(host, Command((Raw(command_text),)))
-            print_by_host(run.output, host, result.stdout, quiet=globals_.quiet)
+            result = await run.executor.run(host, Command((Raw(command_text),), binary_output=raw))
+            if raw:
+                run.output.write_raw(raw_bytes(result.stdout))
+            else:
+                print_by_host(run.output, host, result.stdout, quiet=globals_.quiet)
 
         await run_on(run.selection.hosts, one, output=run.output, label=command_text)
 
@@ -87,7 +97,11 @@ def bootstrap() -> None:
         await run.pre_connect()
         selection = run.selection
         async with deploy_lock(
-            run.config, run.executor, primary_host=selection.primary_host, hosts=selection.hosts
+            run.config,
+            run.executor,
+            primary_host=selection.primary_host,
+            hosts=selection.hosts,
+            wait=run.lock_wait,
         ):
             await flow.bootstrap(run)
 

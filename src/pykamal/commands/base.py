@@ -97,11 +97,14 @@ class Command:
 
     ``stdin`` is fed to the process (used for ``docker login --password-stdin``);
     ``env`` is extra environment for local commands (remote env goes through env files).
+    ``binary_output``: stdout is kept byte for byte (decoded with ``surrogateescape``, so
+    ``raw_bytes`` gives back exactly what the command wrote), for ``exec --raw``.
     """
 
     args: tuple[Arg, ...]
     stdin: Sensitive | str | None = None
     env: tuple[tuple[str, str | Sensitive], ...] = field(default=())
+    binary_output: bool = False
 
     @property
     def is_shell(self) -> bool:
@@ -132,6 +135,16 @@ class Command:
 
     def __str__(self) -> str:
         return self.display()
+
+    @property
+    def output_errors(self) -> str:
+        """How undecodable output bytes are decoded: kept (binary output) or replaced."""
+        return "surrogateescape" if self.binary_output else "replace"
+
+
+def raw_bytes(text: str) -> bytes:
+    """The bytes a ``binary_output`` command wrote, from its decoded stdout."""
+    return text.encode("utf-8", "surrogateescape")
 
 
 def _render(arg: Arg, reveal: bool) -> str:

@@ -70,7 +70,11 @@ async def locked(run: Run) -> AsyncIterator[None]:
 
     await run.pre_connect()
     async with deploy_lock(
-        run.config, run.executor, primary_host=run.selection.primary_host, hosts=run.selection.hosts
+        run.config,
+        run.executor,
+        primary_host=run.selection.primary_host,
+        hosts=run.selection.hosts,
+        wait=run.lock_wait,
     ):
         yield
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import secrets as _random
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from pykamal.commands import app
-from pykamal.commands.base import Command, combine, ignore_failure, require
+from pykamal.commands.base import Command, combine, ignore_failure, raw_bytes, require
 from pykamal.errors import UsageError
 from pykamal.flows.common import audit, locked, on_roles, print_by_host
 from pykamal.remote.executor import run_on
@@ -326,11 +327,19 @@ async def exec_(
     reuse: bool = False,
     env: Sequence[tuple[str, str]] = (),
     detach: bool = False,
+    raw: bool = False,
 ) -> list[str] | None:
-    """Run ``command`` in app containers; returns the local argv to exec for interactive modes."""
+    """Run ``command`` in app containers; returns the local argv to exec for interactive modes.
+
+    ``raw``: each host's stdout is written as it came, byte for byte, with no header and nothing
+    else on stdout (progress messages are left out), so it can be piped into a file or a tool.
+    """
     incompatible = [name for name, on in (("interactive", interactive), ("reuse", reuse)) if detach and on]
     if incompatible:
         raise UsageError(f"Detach is not compatible with {' or '.join(incompatible)}")
+    refused = [name for name, on in (("interactive", interactive), ("detach", detach)) if raw and on]
+    if refused:
+        raise UsageError(f"Raw is not compatible with {' or '.join(refused)}")
     if not command.strip():
         raise UsageError("No command provided. You must specify a command to execute.")
     await run.pre_connect()
@@ -373,6 +382,10 @@ async def exec_(
             )
         record_line = record.record(f"Executed cmd '{command}' on app version {config.version}", role)
         await run.executor.run(host, record_line, log_level="debug")
+        if raw:
+            result = await run.executor.run(host, dataclasses.replace(run_it, binary_output=True))
+            output.write_raw(raw_bytes(result.stdout))
+            return
         result = await run.executor.run(host, run_it)
         print_by_host(run, host, result.stdout)
 

@@ -33,7 +33,9 @@ async def locked(run: Run) -> AsyncIterator[None]:
 
     await run.pre_connect()
     primary = run.selection.primary_host
-    async with deploy_lock(run.config, run.executor, primary_host=primary, hosts=(primary,)):
+    async with deploy_lock(
+        run.config, run.executor, primary_host=primary, hosts=(primary,), wait=run.lock_wait
+    ):
         yield
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pykamal.config.model import Config
     from pykamal.flows.notify import Notifications
     from pykamal.remote.executor import Executor
+    from pykamal.remote.lock import LockWait
     from pykamal.remote.output import Output
 
 
@@ -32,6 +33,7 @@ class Run:
     options: Mapping[str, object] = field(default_factory=dict)
     pre_connect_done: bool = False
     notifications: Notifications | None = None  # the webhooks of a deploy-like run (x-pykamal/notify)
+    lock_wait: LockWait | None = None  # --lock-wait: wait for a lock held by another deploy
 
     def with_selection(self, selection: Selection) -> Run:
         return replace(self, selection=selection)
@@ -90,6 +92,11 @@ def make_run(
             executor = RecordingExecutor(output=output)
         else:
             executor = ssh_executor(config, output)
+    lock_wait = None
+    if globals_.lock_wait:
+        from pykamal.remote.lock import LockWait
+
+        lock_wait = LockWait(globals_.lock_wait_timeout, globals_.lock_wait_interval)
     return Run(
         config=config,
         selection=from_globals(globals_),
@@ -100,4 +107,5 @@ def make_run(
         subcommand=subcommand,
         plan=plan,
         options=options,
+        lock_wait=lock_wait,
     )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     from pykamal.cli.context import Globals
     from pykamal.flows.context import Run
+    from pykamal.remote.deploy_log import LogSink
     from pykamal.remote.fake import RecordingExecutor
 
 T = TypeVar("T")
@@ -35,7 +38,8 @@ def execute(
 
     async def main() -> T:
         try:
-            result = await flow(run)
+            with deploy_log(run):
+                result = await flow(run)
         finally:
             await run.executor.close()
         if plan:
@@ -43,6 +47,94 @@ def execute(
         return result
 
     return run_async(main)
+
+
+# Kamal 2.12 records these in its ``output`` log: the commands that change the servers.
+RECORDED = {
+    "deploy": None,
+    "redeploy": None,
+    "rollback": None,
+    "setup": None,
+    "remove": None,
+    "upgrade": None,
+    "release": None,
+    "app": {"boot", "start", "stop", "remove", "live", "maintenance", "remove_container",
+            "remove_containers", "remove_images", "remove_app_directories"},
+    "proxy": {"boot", "reboot", "start", "stop", "restart", "remove", "remove_container", "remove_image",
+              "remove_proxy_directory"},
+    "accessory": {"boot", "reboot", "start", "stop", "restart", "remove", "remove_container",
+                  "remove_image", "remove_service_directory", "directories", "upload", "upgrade",
+                  "pull_image"},
+    "prune": {"all", "images", "containers"},
+    "server": {"bootstrap"},
+}  # fmt: skip
+
+
+def is_recorded(command: str, subcommand: str | None) -> bool:
+    if command not in RECORDED:
+        return False
+    subcommands = RECORDED[command]
+    return subcommands is None or subcommand in subcommands
+
+
+@contextmanager
+def deploy_log(run: Run) -> Iterator[None]:
+    """While a state-changing command runs, its log also goes where ``output:`` says."""
+    settings = run.config.output
+    if run.plan or not settings.enabled or not is_recorded(run.command or "", run.subcommand):
+        yield
+        return
+    from pykamal.remote import deploy_log as sinks
+
+    output = run.output
+    started = time.monotonic()
+    opened = open_sinks(run)
+    for sink in opened:
+        output.add_sink(sink)
+    error: BaseException | None = None
+    try:
+        yield
+    except BaseException as exc:
+        error = exc
+        raise
+    finally:
+        seconds = time.monotonic() - started
+        for sink in opened:
+            output.remove_sink(sink)
+            try:
+                note = sink.finish(seconds, error)
+            except Exception as exc:
+                sinks.warn_on_stderr(f"Could not finish the output log: {exc}")
+            else:
+                output.puts(note)
+
+
+def open_sinks(run: Run) -> list[LogSink]:
+    from pykamal import __version__
+    from pykamal.errors import ConfigError
+    from pykamal.remote import deploy_log as sinks
+    from pykamal.remote.identity import performer
+
+    config = run.config
+    info = sinks.RunInfo(
+        command=run.command or "",
+        subcommand=run.subcommand,
+        service=config.service,
+        destination=config.destination,
+        version=config.version,
+        performer=performer(),
+    )
+    opened: list[LogSink] = []
+    if config.output.file_path is not None:
+        try:
+            opened.append(sinks.FileSink(config.output.file_path, info))
+        except OSError as exc:
+            raise ConfigError(
+                f"output/file/path: cannot write {config.output.file_path}: {exc.strerror}"
+            ) from None
+    if config.output.otel_endpoint is not None:
+        opened.append(sinks.OtelSink(config.output.otel_endpoint, info, __version__, warn=run.output.warn))
+    return opened
 
 
 def follow_logs(command: str, argv_for: Callable[[Run], list[str]]) -> None:

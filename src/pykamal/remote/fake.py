@@ -130,7 +130,7 @@ class RecordingExecutor:
             raise response.raises
         for name, text in (("stdout", response.stdout), ("stderr", response.stderr)):
             for line in text.splitlines():
-                self.output.command_output(command_id, line)
+                self.output.command_output(command_id, line, name)
                 if on_line is not None:
                     on_line(name, line)
         self.output.command_finished(command_id, response.delay, response.exit_status, log_level)

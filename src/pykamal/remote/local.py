@@ -81,9 +81,9 @@ class LocalExecutor:
         async def pump(reader: asyncio.StreamReader | None, sink: list[str], name: str) -> None:
             assert reader is not None
             async for raw in reader:
-                line = raw.decode(errors="replace")
+                line = raw.decode(errors=command.output_errors)
                 sink.append(line)
-                self.output.command_output(command_id, line)
+                self.output.command_output(command_id, line, name)
                 if on_line is not None:
                     on_line(name, line.rstrip("\n"))
 

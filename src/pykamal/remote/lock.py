@@ -4,6 +4,10 @@
 is cancelled (Ctrl-C / SIGTERM cancel the main task, see ``runtime.run_async``). A lock whose
 details are older than ``PYKAMAL_STALE_LOCK_AGE`` (default 1 h; plain seconds or ``90m``, ``2h``,
 ``1d``) is reported as stale, with its holder and age.
+
+With ``--lock-wait`` (Kamal 2.12) a lock held by another deploy is waited for: the holder is shown
+once, then the lock is tried again every interval until the timeout. A lock taken by hand
+(``lock acquire``, any message but the automatic one) is not waited for.
 """
 
 from __future__ import annotations
@@ -13,8 +17,10 @@ import contextlib
 import contextvars
 import os
 import re
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pykamal.commands import lock as lock_commands
@@ -93,6 +99,18 @@ def is_stale(
     return age is not None and age > (DEFAULT_STALE_AFTER if stale_seconds is None else stale_seconds)
 
 
+@dataclass(frozen=True)
+class LockWait:
+    """How long to wait for a lock held by another deploy, and how often to try again."""
+
+    timeout: float = 900.0
+    interval: float = 15.0
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}s"
+
+
 class DeployLock:
     """The lock of one configuration (service and destination) on its primary host."""
 
@@ -120,6 +138,43 @@ class DeployLock:
     async def acquire(self, message: str = AUTOMATIC_MESSAGE, version: str | None = None) -> None:
         """Take the lock; raises LockError (naming holder and age) when someone else holds it."""
         await self.ensure_run_directory()
+        if not await self._try_acquire(message, version):
+            await self._raise_locked()
+
+    async def acquire_waiting(
+        self, wait: LockWait, message: str = AUTOMATIC_MESSAGE, version: str | None = None
+    ) -> None:
+        """Take the lock, waiting up to ``wait.timeout`` seconds while another deploy holds it."""
+        await self.ensure_run_directory()
+        deadline = time.monotonic() + wait.timeout
+        holder: LockDetails | None = None
+        while not await self._try_acquire(message, version):
+            if holder is None:
+                holder = await self.status()
+                if holder is None:  # released in between: try again at once
+                    continue
+                self._show_holder(holder)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                waited = _seconds(wait.timeout)
+                self.output.say(f"Timed out after {waited} waiting for the deploy lock", "red")
+                summary = describe(holder, stale_seconds=stale_after())
+                raise LockError(f"Timed out waiting for the deploy lock on {self.primary_host}: {summary}")
+            self.output.say(f"Retrying in {_seconds(wait.interval)} ({int(remaining)}s remaining)...")
+            await asyncio.sleep(min(wait.interval, remaining))
+
+    def _show_holder(self, holder: LockDetails) -> None:
+        self.output.say("Deploy lock is held by:")
+        self.output.puts(holder.text)
+        if AUTOMATIC_MESSAGE not in holder.text:
+            raise LockError(
+                f"Deploy lock on {self.primary_host} was taken by hand, not waiting for it: "
+                f"{describe(holder, stale_seconds=stale_after())}. "
+                "Run 'pykamal lock --help' for more information"
+            )
+
+    async def _try_acquire(self, message: str, version: str | None) -> bool:
+        """One attempt: True when taken, False when someone else holds the lock."""
         version = version or self.config.version
         at = datetime.now(UTC)
         self._written = lock_commands.details_text(git_user_name(), version, message, at)
@@ -129,7 +184,8 @@ class DeployLock:
         except CommandFailed as exc:
             if "cannot create directory" not in exc.result.stderr:
                 raise
-            await self._raise_locked()
+            return False
+        return True
 
     async def _raise_locked(self) -> None:
         self.output.say("Deploy lock already in place!", "red")
@@ -185,9 +241,11 @@ async def deploy_lock(
     *,
     primary_host: str | None = None,
     hosts: Sequence[str] | None = None,
+    wait: LockWait | None = None,
 ) -> AsyncIterator[DeployLock | None]:
     """Hold the deploy lock for the block (re-entrant; a no-op when a parent already holds it).
 
+    With ``wait``, a lock held by another deploy is waited for (see ``DeployLock.acquire_waiting``).
     The lock is released when the block ends in any way, including cancellation by Ctrl-C or
     SIGTERM, before the exception propagates.
     """
@@ -195,9 +253,13 @@ async def deploy_lock(
         yield None
         return
     lock = DeployLock(config, executor, primary_host=primary_host, hosts=hosts)
-    executor.output.say("Acquiring the deploy lock...")
     try:
-        await lock.acquire(message)
+        if wait is None:
+            executor.output.say("Acquiring the deploy lock...")
+            await lock.acquire(message)
+        else:
+            executor.output.say(f"Acquiring the deploy lock (waiting up to {_seconds(wait.timeout)})...")
+            await lock.acquire_waiting(wait, message)
     except asyncio.CancelledError:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await asyncio.shield(lock.release_if_ours())

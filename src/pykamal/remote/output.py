@@ -23,6 +23,7 @@ from pykamal.remote.board import SUMMARY_HEADER, Board, canary_numbers, plain_ta
 
 if TYPE_CHECKING:
     from pykamal.commands.base import Command
+    from pykamal.remote.deploy_log import LogSink
 
 LEVELS = {"debug": 10, "info": 20, "warn": 30, "error": 40}
 LEVEL_COLORS = {"debug": "bright_black", "info": "blue", "warn": "yellow", "error": "red"}
@@ -137,6 +138,24 @@ class Output:
         self._closed = False
         self._open_steps: dict[tuple[str, str], float] = {}
         self._canary_line_at = 0.0
+        self._sinks: list[LogSink] = []  # where the run's log also goes (output: file / otel)
+        self._command_hosts: dict[str, str] = {}
+
+    # --- the run's log, also kept by sinks ------------------------------------------------------
+    def add_sink(self, sink: LogSink) -> None:
+        self._sinks.append(sink)
+
+    def remove_sink(self, sink: LogSink) -> None:
+        if sink in self._sinks:
+            self._sinks.remove(sink)
+
+    def _record(self, level: str, text: str, host: str | None = None, iostream: str | None = None) -> None:
+        """Give a log line to every sink (all levels, whatever the terminal shows), masked."""
+        if not self._sinks:
+            return
+        masked = self.redactor(text)
+        for sink in list(self._sinks):
+            sink.line(level, masked, host, iostream)
 
     def secret_read(self, name: str, value: str) -> None:
         """A secret value was read: mask it in everything shown from now on; warn (once) when it is
@@ -425,6 +444,10 @@ class Output:
     # --- messages ------------------------------------------------------------------------------
     def log(self, level: str, message: str, command_id: str | None = None) -> None:
         """``  INFO [id] message`` (SSHKit's pretty format)."""
+        self._log_to_sinks(level, message, command_id)
+        self._write_log(level, message, command_id)
+
+    def _write_log(self, level: str, message: str, command_id: str | None) -> None:
         if self.json:  # commands are events of their own; their log lines are for people
             return
         if not self.enabled(level):
@@ -438,8 +461,18 @@ class Output:
         prefix = f"{head} [{command_id}] " if command_id else f"{head} "
         self._write(message, err=level == "error", head=prefix)
 
+    def _log_to_sinks(
+        self, level: str, message: str, command_id: str | None, iostream: str | None = None
+    ) -> None:
+        if self._sinks:
+            label = "WARN" if level == "warn" else level.upper()
+            prefix = f"{label:>6} [{command_id}] " if command_id else f"{label:>6} "
+            host = self._command_hosts.get(command_id) if command_id else None
+            self._record(level, prefix + message, host, iostream)
+
     def say(self, message: str, color: str | None = "magenta") -> None:
         """A progress message like Kamal's ``say`` (hidden with -q)."""
+        self._record("info", message)
         if self.enabled("info"):
             self._write(message, fg=color if self._use_color() else None)
 
@@ -447,11 +480,27 @@ class Output:
         """Output the user asked for (command results); printed at every verbosity."""
         self._write(text)
 
+    def write_raw(self, data: bytes) -> None:
+        """Bytes a command wrote, passed on untouched (``exec --raw``): no masking, no newline."""
+        stream = getattr(self.stream, "buffer", None)
+        try:
+            if stream is None:  # a text stream without bytes underneath (tests)
+                self.stream.write(data.decode("utf-8", "surrogateescape"))
+                self.stream.flush()
+            else:
+                self.stream.flush()
+                stream.write(data)
+                stream.flush()
+        except BrokenPipeError:
+            self._stop_writing(False)
+
     def warn(self, message: str) -> None:
+        self._record("warn", message)
         if self.enabled("warn"):
             self._write(message, err=True, fg="yellow" if self._use_color() else None)
 
     def error(self, message: str) -> None:
+        self._record("error", f"  ERROR {message}")
         self._write(f"  ERROR {message}", err=True, fg="red" if self._use_color() else None)
 
     def stream_line(self, host: str, line: str) -> None:
@@ -472,14 +521,19 @@ class Output:
 
     # --- per-command lines ---------------------------------------------------------------------
     def command_started(self, command_id: str, display: str, host: str, level: str = "info") -> None:
+        if self._sinks:
+            self._command_hosts[command_id] = host
         self.emit(events.CommandStarted(host=host, command_id=command_id, command=display))
         self.log(level, f"Running {display} on {host}", command_id)
 
-    def command_output(self, command_id: str, line: str) -> None:
+    def command_output(self, command_id: str, line: str, stream: str | None = None) -> None:
+        """A line a command printed (``stream``: ``stdout``/``stderr`` when the executor knows)."""
         host = self.board.host_of(command_id) if self.board is not None else None
         if self.board is not None and host is not None:
             self.board.record(events.CommandOutput(host=host, command_id=command_id, line=line.rstrip("\n")))
-        self.log("debug", "\t" + line.rstrip("\n"), command_id)
+        text = "\t" + line.rstrip("\n")
+        self._log_to_sinks("debug", text, command_id, stream)
+        self._write_log("debug", text, command_id)
 
     def command_finished(
         self, command_id: str, seconds: float, exit_status: int, level: str = "info", host: str | None = None
@@ -493,6 +547,7 @@ class Output:
         outcome = "successful" if exit_status == 0 else "failed"
         message = f"Finished in {seconds:.3f} seconds with exit status {exit_status} ({outcome})."
         self.log(level, message, command_id)
+        self._command_hosts.pop(command_id, None)
 
     def output_of(self, host: str) -> list[str]:
         """The command output kept for a host during this run (raw)."""

@@ -153,7 +153,9 @@ class SshExecutor:
         async with conn.sessions:
             conn.last_used = time.monotonic()
             try:
-                process = await conn.ssh.create_process(command.shell(), encoding="utf-8", errors="replace")
+                process = await conn.ssh.create_process(
+                    command.shell(), encoding="utf-8", errors=command.output_errors
+                )
             except (asyncssh.Error, OSError) as exc:
                 self._drop_if_lost(host, conn)
                 raise HostError(host, f"could not start `{_brief(display)}`: {_describe(exc)}") from None
@@ -205,7 +207,7 @@ class SshExecutor:
                 if not line:  # end of stream
                     break
                 sink.append(line)
-                self.output.command_output(command_id, line)
+                self.output.command_output(command_id, line, name)
                 if on_line is not None:
                     on_line(name, line.rstrip("\n"))
 

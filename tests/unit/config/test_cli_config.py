@@ -98,12 +98,14 @@ def test_docs_cover_every_key_of_the_schema(capsys: Any) -> None:
         "sshkit": schema.SSHKIT,
         "boot": schema.BOOT,
         "logging": schema.LOGGING,
+        "output": schema.OUTPUT,
     }
     for page, fields in pages.items():
         content = text(page)
         missing = [key for key in fields.keys if key not in content]
         assert not missing, f"{page}: {missing}"
     assert all(key in text("proxy") for key in schema.PROXY_RUN.keys)
+    assert "file/path" in text("output") and "otel/endpoint" in text("output")
     assert all(key in text("registry") for key in ("server", "username", "password"))
 
 

@@ -180,3 +180,29 @@ def test_follow_logs_run_the_host_pipeline_through_a_local_ssh_on_the_primary_ho
     proxy_argv = proxy_flow.follow_logs_argv(run, grep=None, timestamps=False)
     assert "root@h1" in proxy_argv
     assert proxy_argv[-1] == "docker logs kamal-proxy --tail 10 --follow 2>&1"
+
+
+def test_exec_raw_writes_only_what_each_host_printed(tmp_path: Path) -> None:
+    run = Project(tmp_path).run(hosts="h1", command="app")
+    executor = scripted(run.executor)  # type: ignore[arg-type]
+    executor.respond(r"docker run --rm", stdout="  line one\n\n")
+    go(app_flow.exec_(run, "cat report", raw=True))
+    out = run.output.stream.getvalue()  # type: ignore[attr-defined]
+    assert out.endswith("  line one\n\n")  # not stripped, no "App Host:" header
+    assert "App Host" not in out
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"interactive": True}, "Raw is not compatible with interactive"),
+        ({"detach": True}, "Raw is not compatible with detach"),
+        ({"interactive": True, "detach": True}, "Detach is not compatible with interactive"),  # Kamal's order
+    ],
+)
+def test_exec_raw_refuses_interactive_and_detach(
+    tmp_path: Path, options: dict[str, bool], message: str
+) -> None:
+    run = Project(tmp_path).run(command="app")
+    with pytest.raises(UsageError, match=message):
+        go(app_flow.exec_(run, "ls", raw=True, **options))
