@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from reliability_project import Project, tag_version, wait_until
@@ -133,3 +135,32 @@ def test_exec_raw_passes_the_commands_bytes_through(project: Project) -> None:
     refused = raw_exec(project, "app", "exec", "--raw", "-i", "echo", "hi")
     assert refused.returncode != 0
     assert refused.stderr.decode().strip().endswith("Raw is not compatible with interactive")
+
+
+@pytest.fixture
+def ssh_agent(tmp_path: Path) -> Iterator[str]:
+    """A local ssh-agent for the test; yields its socket path."""
+    socket = str(tmp_path / "agent.sock")
+    agent = subprocess.Popen(["ssh-agent", "-D", "-a", socket], stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(socket).exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        yield socket
+    finally:
+        agent.terminate()
+        agent.wait(timeout=10)
+
+
+@pytest.mark.parametrize(("setting", "forwarded"), [("true", True), ("false", False)])
+def test_forward_agent_decides_whether_the_servers_see_the_agent(
+    project: Project, ssh_agent: str, setting: str, forwarded: bool
+) -> None:
+    deploy_yml = project.root / "config" / "deploy.yml"
+    deploy_yml.write_text(deploy_yml.read_text().replace("ssh:\n", f"ssh:\n  forward_agent: {setting}\n", 1))
+    result = project.pykamal(
+        "server", "exec", "-h", project.primary, 'echo "agent=${SSH_AUTH_SOCK:-none}"',
+        extra_env={"SSH_AUTH_SOCK": ssh_agent},
+    )  # fmt: skip
+    line = next(line for line in result.stdout.splitlines() if line.startswith("agent="))
+    assert (line != "agent=none") is forwarded, result.stdout
