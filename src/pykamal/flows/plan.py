@@ -121,7 +121,8 @@ def open_sinks(run: Run) -> list[LogSink]:
         subcommand=run.subcommand,
         service=config.service,
         destination=config.destination,
-        version=config.version,
+        # the file needs no version: commands that work without git must not need one for it
+        version=config.version if config.output.otel_endpoint is not None else "",
         performer=performer(),
     )
     opened: list[LogSink] = []
