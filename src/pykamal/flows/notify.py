@@ -94,7 +94,7 @@ class Notifications:
             try:
                 await post_json(webhook.url, payload, webhook.notifier.timeout)
             except WebhookError as exc:
-                webhook.given_up = "no answer" in str(exc)
+                webhook.given_up = exc.timed_out
                 self.run.output.warn(f"  WARN notification {body['event']} to {webhook.name}: {exc}")
 
     async def close(self) -> None:

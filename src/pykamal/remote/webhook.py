@@ -18,6 +18,10 @@ from typing import Any
 class WebhookError(Exception):
     """The webhook did not take the body: a short reason, never the URL."""
 
+    def __init__(self, reason: str, *, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
 
 def is_http_url(url: str) -> bool:
     from urllib.parse import urlsplit
@@ -57,7 +61,7 @@ async def post_json(url: str, body: dict[str, Any], timeout: float) -> int:
     try:
         return await asyncio.wait_for(answer, timeout)
     except TimeoutError:
-        raise WebhookError(f"no answer within {timeout:g}s") from None
+        raise WebhookError(f"no answer within {timeout:g}s", timed_out=True) from None
 
 
 def _post(url: str, data: bytes, timeout: float) -> int:
@@ -77,9 +81,9 @@ def _post(url: str, data: bytes, timeout: float) -> int:
         exc.close()
         raise WebhookError(f"answered {exc.code} {exc.reason}".rstrip()) from None
     except urllib.error.URLError as exc:
-        raise WebhookError(_reason(exc.reason)) from None
+        raise WebhookError(_reason(exc.reason), timed_out=isinstance(exc.reason, TimeoutError)) from None
     except TimeoutError:
-        raise WebhookError(f"no answer within {timeout:g}s") from None
+        raise WebhookError(f"no answer within {timeout:g}s", timed_out=True) from None
     except (OSError, ValueError) as exc:
         raise WebhookError(_reason(exc)) from None
 
