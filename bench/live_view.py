@@ -9,6 +9,7 @@ ratio with/without (goal: at most 3 % more).
 
     python bench/live_view.py                  # 3 hosts, 5 deploys each way
     python bench/live_view.py --hosts 5 --repeat 9 --json out.json
+    python bench/live_view.py --update-report docs/benchmarks.md   # and replace its section there
 """
 
 from __future__ import annotations
@@ -25,17 +26,19 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchlib import PYKAMAL
+from benchlib import PYKAMAL, replace_section
 from deploy import make_project, push_versions
 
 SANDBOX_NAME = "pykamal-bench-live"
 BASE_ADDRESS = "127.0.80.10"
 VIEWS = {"live": "xterm-256color", "plain": "dumb"}
+HEADING = "## Live view"
 
 
 @dataclass
@@ -86,6 +89,7 @@ def measure(hosts: int, repeat: int, keep: bool = False) -> dict[str, object]:
         log=lambda line: print(f"[sandbox] {line}", file=sys.stderr),
     )
     runs: list[Run] = []
+    load_start = [round(value, 2) for value in os.getloadavg()]
     try:
         sandbox.up()
         sandbox.reset_hosts()
@@ -114,10 +118,13 @@ def measure(hosts: int, repeat: int, keep: bool = False) -> dict[str, object]:
         return statistics.median(getattr(r, field) for r in runs if r.view == view and r.ok)
 
     return {
+        "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "hosts": hosts,
         "repeat": repeat,
         "runs": [asdict(r) for r in runs],
         "medians": {view: {"wall": med(view, "wall"), "cpu": med(view, "cpu")} for view in VIEWS},
+        "load_start": load_start,
+        "load_end": [round(value, 2) for value in os.getloadavg()],
     }
 
 
@@ -127,12 +134,13 @@ def section(figures: dict[str, Any]) -> list[str]:
     live, plain = medians["live"], medians["plain"]
     wall, cpu = live["wall"] / plain["wall"], live["cpu"] / plain["cpu"]
     return [
-        "## Live view",
+        HEADING,
         "",
         f"`deploy -P` of a version change to {figures['hosts']} hosts on a pseudo-terminal, "
         f"{figures['repeat']} deploys each way taking turns (`bench/live_view.py`): with the live view "
         "(`TERM=xterm-256color`) and with plain step lines (`TERM=dumb`). CPU is the pykamal process's "
         "user + system time. Goal: the live view costs at most 3 %.",
+        *load_line(figures),
         "",
         "| view | wall (median) | CPU of pykamal (median) |",
         "|---|---:|---:|",
@@ -143,17 +151,32 @@ def section(figures: dict[str, Any]) -> list[str]:
     ]
 
 
+def load_line(figures: dict[str, Any]) -> list[str]:
+    if "load_start" not in figures:
+        return []
+    start, end = (", ".join(f"{v:.1f}" for v in figures[key]) for key in ("load_start", "load_end"))
+    return [
+        f"Measured {figures['when']}; load average (1, 5, 15 min) at the start {start} and at the end "
+        f"{end}: the machine was shared, so the ratios (same run, taking turns) are the figures to read."
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hosts", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5, help="deploys per view (default 5)")
     parser.add_argument("--keep", action="store_true", help="keep the sandbox afterwards")
     parser.add_argument("--json", type=Path, help="also write every run here")
+    parser.add_argument("--update-report", type=Path, help="replace this section in that report")
     options = parser.parse_args()
     figures = measure(options.hosts, options.repeat, options.keep)
-    print("\n".join(section(figures)))
+    lines = section(figures)
+    print("\n".join(lines))
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2) + "\n")
+    if options.update_report:
+        replace_section(options.update_report, HEADING, lines)
+        print(f"updated {options.update_report}")
 
 
 if __name__ == "__main__":
