@@ -57,13 +57,25 @@ OUTPUT = click.option(
 )
 
 
+CANARY_DEFAULT = "configured"  # ``--canary`` without a number: x-pykamal/canary/hosts, else 1
+
+
+def _canary_count(_ctx: click.Context, _param: click.Parameter, value: str | None) -> int | None:
+    """The N of ``--canary [N]``: 0 when not given (the configured count), None without --canary."""
+    if value is None or value == CANARY_DEFAULT:
+        return None if value is None else 0
+    if not value.isdigit() or int(value) < 1:
+        raise click.BadParameter(f"{value!r} is not a number of hosts (1 or more)")
+    return int(value)
+
+
 CANARY = click.option(
     "--canary",
     "canary_hosts",
-    type=click.IntRange(min=1),
     is_flag=False,
-    flag_value=0,
+    flag_value=CANARY_DEFAULT,
     default=None,
+    callback=_canary_count,
     metavar="[N]",
     help="Deploy to N hosts (default: x-pykamal/canary/hosts, else 1) of each proxied role first, "
     "watch their 5xx rate in kamal-proxy's log, then the rest or switch them back",

@@ -150,6 +150,8 @@ def _take(switch: _Switch, name: str, inline: str | None, pile: list[str], ctx: 
         return [canonical, inline]
     if pile and pile[0] != OPTIONS_END and _split_switch(pile[0])[0] is None:
         return [canonical, pile.pop(0)]
+    if getattr(param, "_flag_needs_value", False):  # its value is optional (``--canary [N]``)
+        return [canonical]
     raise click.UsageError(f"{name} needs a value", ctx)
 
 

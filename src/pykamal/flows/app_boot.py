@@ -144,7 +144,9 @@ async def boot(
 
     barrier = Barrier()
     primary_role = selection.primary_role
-    if primary_role is not None and not any(pending(h, primary_role) for h in hosts):
+    if primary_role is not None and not any(
+        pending(h, primary_role) for h in primary_role.hosts if h in hosts
+    ):
         barrier.open()  # its containers are live already (or not part of this boot)
     booted = booted if booted is not None else []
     in_flight: dict[tuple[str, str], Booted] = {}

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 2.0  # how often the request log is read during the watch
 FAILING_PATHS_SHOWN = 5
+WAIT_STEP = "wait for canary"  # the step of the other app hosts while the canary is watched
 
 
 class CanaryFailed(RemoteError):
@@ -185,10 +186,7 @@ async def deploy(
     run.output.canary(_finished(verdict, numbers, seconds))
     if verdict.outcome == "fail":
         summary = await switch_back(run, config, canaries, verdict.reason)
-        raise CanaryFailed(
-            f"Canary of version {config.version} failed: {verdict.reason}; the other hosts were not "
-            f"deployed\n{summary}"
-        )
+        raise CanaryFailed(f"{failure_line(config.version, verdict, numbers)}\n{summary}")
 
     canary_hosts = {item.host for item in canaries}
 
@@ -198,7 +196,7 @@ async def deploy(
             steps.append(canary_commands.unmark(config, [i.role for i in canaries if i.host == host]))
         return steps
 
-    run.output.say(f"Canary passed: deploying version {config.version} to the rest of the fleet...")
+    run.output.say(f"Deploying version {config.version} to the rest of the fleet...")
     try:
         await app_boot.boot(
             run,
@@ -213,6 +211,15 @@ async def deploy(
         if rollback_on_failure:  # the canary hosts were switched back with the rest
             await _unmark(run, config, canaries)
         raise
+
+
+def failure_line(version: str, verdict: Verdict, numbers: Tally) -> str:
+    """``Canary of version v2 failed: <why>; status codes: 200 x57, 500 x9; failing paths: /a``."""
+    codes = ", ".join(f"{code} x{count}" for code, count in numbers.statuses.items()) or "none"
+    text = f"Canary of version {version} failed: {verdict.reason}; status codes: {codes}"
+    if numbers.failing_paths:
+        text += f"; failing paths: {', '.join(numbers.failing_paths)}"
+    return text + "; no other host was deployed"
 
 
 def _previous(states: dict[str, HostState], host: str, role: Role) -> str | None:
@@ -241,8 +248,11 @@ async def watch(
     if run.plan:  # the read is shown once; nothing is watched
         await _read(run, config, canaries, logs)
         return Verdict("pass", "not watched (plan)"), Tally(), 0.0
+    waiting = [h for h in run.selection.app_hosts if h not in hosts]
     for host in hosts:
         run.output.begin_step(host, "canary")
+    for host in waiting:
+        run.output.begin_step(host, WAIT_STEP)
     verdict = Verdict("watching")
     numbers = Tally()
     try:
@@ -257,9 +267,13 @@ async def watch(
     except BaseException as exc:
         for host in hosts:
             run.output.end_step(host, "canary", error=exc)
+        for host in waiting:
+            run.output.end_step(host, WAIT_STEP, error=exc)
         raise
     for host in hosts:
         run.output.end_step(host, "canary", error=None if verdict.outcome == "pass" else verdict.reason)
+    for host in waiting:
+        run.output.end_step(host, WAIT_STEP)
     return verdict, numbers, time.monotonic() - started
 
 

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from reliability_project import SERVICE, Load, Project, http_get
+from reliability_project import SERVICE, Load, Project, http_get, tag_version
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "output"))
+from terminal import Terminal
 
 pytestmark = pytest.mark.integration
 
@@ -145,3 +151,46 @@ def test_a_canary_larger_than_the_role_is_refused(project: Project) -> None:
     assert result.returncode != 0
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert lines == ["  ERROR --canary: 4 canary hosts, but role web has only 3"], lines
+
+
+def test_the_live_view_and_status_show_the_canary(project: Project) -> None:
+    """In a real terminal: the canary host's live line carries its numbers while watched, `status`
+    (run meanwhile) marks that host's version as a canary, and the verdict ends the run."""
+    hosts = project.sandbox.hosts[:3]
+    canary = hosts[0]
+    write_three_web_hosts(project, error_percent=0, extra=CANARY.replace(f"watch: {WATCH}", "watch: 20"))
+    project.deploy("live-1")
+    tag_version(project.sandbox, "live-2")
+    env = {
+        k: v for k, v in project.env.items() if k.startswith("PYKAMAL") or k in ("PATH", "HOME", "PYTHONPATH")
+    }
+    terminal = Terminal(project.root, env, width=120, height=40)
+    try:
+        with Load(hosts, path=FAILING_PATH) as load:
+            terminal.send(
+                f"{sys.executable} -m pykamal deploy --skip-push --version live-2; echo __EXIT_$?__"
+            )
+            screen = terminal.wait_for(r"/20s +\d+ requests, 0 5xx \(0\.0 %\)", timeout=120)
+            print(f"live view during the watch:\n{screen.rstrip()}")
+            row = next(line for line in screen.splitlines() if canary in line and "requests" in line)
+            assert "canary" in row, screen
+            for host in hosts[1:]:  # the others wait, on the old version
+                assert "wait for canary" in next(line for line in screen.splitlines() if host in line), screen
+            with ThreadPoolExecutor(2) as pool:  # both while the canary is watched
+                as_json = pool.submit(project.pykamal, "status", "--json", check=False)
+                as_text = pool.submit(project.pykamal, "status", check=False)
+                status, text = as_json.result(), as_text.result().stdout
+            code, shown = terminal.wait_for_exit(120)
+        assert load.failures == [], load.failures[:10]
+    finally:
+        terminal.close()
+    roles = {(r["host"], r["role"]): r for r in json.loads(status.stdout)["roles"]}
+    assert roles[canary, "web"]["version"] == "live-2" and roles[canary, "web"]["canary"] is True
+    assert all(roles[h, "web"]["version"] == "live-1" and not roles[h, "web"]["canary"] for h in hosts[1:])
+    assert code == 0, shown
+    print(f"end of the run:\n{shown.rstrip()[-1500:]}")
+    assert "Canary passed: 0.0 % 5xx" in shown
+    assert all(http_get(h) == (200, "live-2\n") for h in hosts)
+    assert "live-2 (canary)" in next(line for line in text.splitlines() if canary in line), text
+    after = json.loads(project.pykamal("status", "--json", check=False).stdout)
+    assert not any(r["canary"] for r in after["roles"])

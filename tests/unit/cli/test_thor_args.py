@@ -117,3 +117,24 @@ def test_every_boolean_flag_has_negations_in_help() -> None:
     text = exec_.get_help(click.Context(exec_, info_name="exec"))
     for word in ("--no-interactive", "--skip-interactive", "--no-reuse", "--no-verbose", "--no-primary"):
         assert word in text
+
+
+@pytest.mark.parametrize(
+    ("line", "hosts"),
+    [
+        ("deploy", None),
+        ("deploy --canary", 0),  # the configured count
+        ("deploy --canary --plan", 0),
+        ("deploy --plan --canary", 0),
+        ("deploy --canary 2 --plan", 2),
+        ("deploy --canary=3", 3),
+    ],
+)
+def test_an_option_with_an_optional_value(line: str, hosts: int | None) -> None:
+    assert parse(line)["canary_hosts"] == hosts
+
+
+@pytest.mark.parametrize("value", ["0", "x", "-1"])
+def test_a_canary_count_is_a_number_of_hosts(value: str) -> None:
+    with pytest.raises(click.UsageError):
+        parse(f"deploy --canary={value}")

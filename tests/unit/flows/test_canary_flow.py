@@ -3,6 +3,7 @@ recording executor (nothing runs remotely)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -163,7 +164,10 @@ def test_a_bad_canary_is_switched_back_and_no_other_host_boots(
         go(deploy.deploy(run, skip_push=True, canary=FAST))
 
     message = str(error.value)
-    assert message.startswith("Canary of version v2 failed: 20.0 % 5xx (2 of 10), above the limit of 5 %")
+    assert message.split("\n")[0] == (
+        "Canary of version v2 failed: 20.0 % 5xx (2 of 10), above the limit of 5 %; "
+        "status codes: 200 x8, 500 x2; failing paths: /checkout; no other host was deployed"
+    )
     assert "Switched h1 (web) back to version v1" in message
     h1 = executor.commands("h1")
     boot = index_of(h1, "--name app-web-v2")
@@ -236,3 +240,41 @@ def test_the_first_deploy_skips_the_canary(project: Project) -> None:
     assert "Canary skipped: nothing to go back to on h1 (web)" in printed(run)
     assert not executor.hosts_for("canary-now")
     assert len(executor.hosts_for("--name app-web-v2")) == 3
+
+
+def test_an_interrupt_during_the_watch_switches_the_canary_back(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(canary, "POLL_SECONDS", 0.05)
+    run = project.run()
+    executor = scripted(run.executor, V1)  # type: ignore[arg-type]
+    executor.respond(r"canary-now", host="h1", stdout=proxy_log(1, 0))
+    slow = Canary(hosts=1, watch=30, max_error_rate=0.05, min_requests=5, enabled=True)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(deploy.deploy(run, skip_push=True, canary=slow))
+        while "h1" not in executor.hosts_for("canary-now"):
+            await asyncio.sleep(0.005)
+        task.cancel()
+        await task
+
+    with pytest.raises(asyncio.CancelledError):
+        go(main())
+    h1 = executor.commands("h1")
+    assert index_of(h1, "canary-now") < index_of(h1, "docker start app-web-v1")
+    assert index_of(h1, "docker start app-web-v1") < index_of(h1, "rm -f .kamal/apps/app/canary/web")
+    assert h1[-1].startswith("rm .kamal/lock-app")
+    assert not any("-v2 " in c for host in ("h2", "h3") for c in executor.commands(host))
+
+
+def test_a_canary_on_every_host_of_the_primary_role_lets_the_other_roles_follow(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(canary, "POLL_SECONDS", 0.05)
+    run = project.run()
+    executor = scripted(run.executor, V1)  # type: ignore[arg-type]
+    executor.respond(r"canary-now", stdout=proxy_log(30, 0))
+    every_web_host = Canary(hosts=3, watch=1, max_error_rate=0.05, min_requests=5, enabled=True)
+    go(asyncio.wait_for(deploy.deploy(run, skip_push=True, canary=every_web_host), 20))
+    assert sorted(set(executor.hosts_for("canary-now"))) == ["h1", "h2", "h3"]
+    assert sorted(executor.hosts_for("--name app-worker-v2")) == ["h2", "h3"]
