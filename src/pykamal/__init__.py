@@ -3,4 +3,4 @@
 __version__ = "0.1.0"
 
 # The Kamal release whose configuration, remote layout and command shapes pykamal follows.
-KAMAL_COMPAT_VERSION = "2.11.0"
+KAMAL_COMPAT_VERSION = "2.12.0"

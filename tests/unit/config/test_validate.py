@@ -199,7 +199,10 @@ def test_minimum_version_comparison(write_config: Callable[..., str]) -> None:
     accepts(write_config, BASE + "minimum_version: 2.11.0\n")
     accepts(write_config, BASE + "minimum_version: 2.11.0.rc1\n")
     accepts(write_config, BASE + "minimum_version: '2.11'\n")
-    assert error_for(write_config, BASE + "minimum_version: 2.11.1\n") == (
-        "Current version is 2.11.0, minimum required is 2.11.1"
+    # the Kamal 2.12 additions are supported, so a project that pins 2.12 loads
+    accepts(write_config, BASE + "minimum_version: 2.12.0\n")
+    accepts(write_config, BASE + "minimum_version: '2.12.0.beta'\n")
+    assert error_for(write_config, BASE + "minimum_version: 2.12.1\n") == (
+        "Current version is 2.12.0, minimum required is 2.12.1"
     )
-    assert error_for(write_config, BASE + "minimum_version: '2.12.0.beta'\n").startswith("Current version")
+    assert error_for(write_config, BASE + "minimum_version: '2.13.0.beta'\n").startswith("Current version")
