@@ -481,6 +481,11 @@ def main() -> int:
         "--out", type=Path, default=DOCS / "benchmarks.md", help="report (default docs/benchmarks.md)"
     )
     parser.add_argument("--json", type=Path, help="also write every figure here")
+    parser.add_argument(
+        "--update-report",
+        action="store_true",
+        help="replace only the measured parts' sections in --out, keeping the rest of it",
+    )
     parser.add_argument("--from-json", type=Path, help="only render the report from a --json file")
     args = parser.parse_args()
 
@@ -504,6 +509,7 @@ def main() -> int:
         "when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "load_before": os.getloadavg()[0],
+        "load_start": list(os.getloadavg()),
     }
     if "startup" not in skip:
         print("== startup", flush=True)
@@ -534,13 +540,40 @@ def main() -> int:
 
         results["live_view"] = live_view.measure(3, 3 if args.quick else 7)
     results["load_after"] = os.getloadavg()[0]
+    results["load_end"] = list(os.getloadavg())
     results["took"] = time.monotonic() - started
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
-    write_report(results, args.out)
+    if args.update_report:
+        update_sections(results, args.out)
+    else:
+        write_report(results, args.out)
     if kamal:
         shutil.rmtree(Path(kamal[0]).parent, ignore_errors=True)
     return 0
+
+
+def update_sections(results: dict[str, Any], out: Path) -> None:
+    """Replace the sections of the parts measured now, leaving the rest of the report as it was."""
+    from benchlib import replace_section
+
+    plot = None
+    if "deploy" in results and write_plot(results["deploy"], out.parent / "benchmarks-deploy.png"):
+        plot = "benchmarks-deploy.png"
+    start, end = (", ".join(f"{v:.1f}" for v in results[key]) for key in ("load_start", "load_end"))
+    note = (
+        f"Measured {results['when']} alone (`bench/run_all.py --update-report`, pykamal"
+        f" {results['machine']['pykamal']}); load average (1, 5, 15 min) at the start {start} and at"
+        f" the end {end}: the machine was shared, so the ratios (same run) are the figures to read."
+    )
+    for block in render(results, plot).split("\n## ")[1:]:
+        lines = ("## " + block).rstrip("\n").splitlines()
+        if lines[0] == "## Reproduce":
+            continue
+        if "load average" not in block:
+            lines[2:2] = [note, ""]
+        replace_section(out, lines[0], [*lines, ""])
+        print(f"updated {lines[0]!r} in {out}")
 
 
 def write_report(results: dict[str, Any], out: Path) -> None:
