@@ -276,19 +276,20 @@ async def fetch_failure(
     return diagnosis.parse_report(host, role, name, reason, result.stdout)
 
 
-async def switch_back(run: Run, config: Config, booted: list[Booted], audit: Audit, reason: str = "") -> str:
+async def switch_back(
+    run: Run, config: Config, booted: list[Booted], audit: Audit, reason: str = "", *, optional: bool = True
+) -> str:
     """Switch every already switched container back to the version it replaced (because of
-    ``reason``); return a summary."""
+    ``reason``); return a summary. ``optional=False``: --no-rollback does not keep it (a canary)."""
     from pykamal.flows import notify
 
     targets = [b for b in booted if b.old_version]
     without = [b for b in booted if not b.old_version]
     lines: list[str] = []
     if targets:
+        hint = " (use --no-rollback to keep it)" if optional else ""
         run.output.say(
-            "Switching back to the previous version where the new one already went live "
-            "(use --no-rollback to keep it)...",
-            "yellow",
+            f"Switching back to the previous version where the new one already went live{hint}...", "yellow"
         )
 
     def back(item: Booted) -> Command:

@@ -365,7 +365,9 @@ async def switch_back(run: Run, config: Config, canaries: Sequence[Booted], reas
     from pykamal.flows import app_boot
     from pykamal.flows.common import audit
 
-    summary = await app_boot.switch_back(run, config, list(canaries), audit(run, config), reason)
+    summary = await app_boot.switch_back(
+        run, config, list(canaries), audit(run, config), reason, optional=False
+    )
     await _unmark(run, config, canaries)
     back = {item.host: item.old_version for item in canaries if item.old_version}
     automatic_rollback(run, config.version, {h: v for h, v in back.items() if v}, reason)

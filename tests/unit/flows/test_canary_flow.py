@@ -186,6 +186,7 @@ def test_a_bad_canary_is_switched_back_and_no_other_host_boots(
     rollback = next(e for e in seen if isinstance(e, events.AutomaticRollback))
     assert rollback.hosts == {"h1": "v1"} and rollback.version == "v2"
     assert "failing paths: /checkout" in printed(run)
+    assert "--no-rollback" not in printed(run)  # it does not keep a failed canary
 
 
 def test_a_good_canary_lets_the_rest_follow_without_booting_the_canary_twice(
