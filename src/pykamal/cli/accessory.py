@@ -24,7 +24,7 @@ def accessory() -> None:
 
 def _run(subcommand: str, flow: Callable[[Run], Awaitable[None]]) -> None:
     """Run one accessory flow over SSH with this invocation's options, closing connections at the end."""
-    from pykamal.flows.plan import execute
+    from pykamal.cli.running import execute
 
     execute("accessory", subcommand, flow)
 
@@ -173,9 +173,9 @@ def logs(
     import os
     import shlex
 
-    from pykamal.flows.context import make_run
+    from pykamal.cli.running import make_run
 
-    run = make_run(get_globals(), "accessory", "logs")
+    run = make_run("accessory", "logs")
     host, argv = flows.follow_logs_argv(
         run, name, grep=grep, grep_options=grep_options, timestamps=timestamps
     )

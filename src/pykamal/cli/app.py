@@ -29,7 +29,7 @@ LOG_OPTIONS = (
 
 
 def _execute(subcommand: str, flow, *, plan: bool = False):  # type: ignore[no-untyped-def]
-    from pykamal.flows.plan import execute
+    from pykamal.cli.running import execute
 
     return execute("app", subcommand, flow, plan=plan)
 
@@ -150,7 +150,7 @@ def logs(
 
     timestamps = not skip_timestamps
     if follow:
-        from pykamal.flows.plan import follow_logs
+        from pykamal.cli.running import follow_logs
 
         follow_logs(
             "app",

@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
 @command("audit")
 def audit() -> None:
+    from pykamal.cli.running import execute
     from pykamal.commands import auditor
-    from pykamal.flows.plan import execute
     from pykamal.remote.executor import run_on
     from pykamal.remote.output import print_by_host
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
 
 if TYPE_CHECKING:
@@ -22,10 +21,10 @@ def build() -> None:
 def _run(
     subcommand: str, step: Callable[[Run], Awaitable[None]], output: str | None = None, no_cache: bool = False
 ) -> None:
-    from pykamal.flows.context import make_run
+    from pykamal.cli.running import make_run
     from pykamal.remote.runtime import run_async
 
-    run = make_run(get_globals(), "build", subcommand, output=output, no_cache=no_cache)
+    run = make_run("build", subcommand, output=output, no_cache=no_cache)
 
     async def main() -> None:
         try:

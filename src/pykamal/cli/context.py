@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config
+    from pykamal.remote.output import Output
 
 
 @dataclass
@@ -39,6 +40,15 @@ class Globals:
             return "error"
         return "info"
 
+    def output(self) -> Output:
+        """The invocation's one Output (so the final error line is masked with every secret seen)."""
+        from pykamal.remote.output import Output
+
+        if self._output is None:
+            self._output = Output(self.verbosity, output_format=self.output_format)
+        output: Output = self._output
+        return output
+
     def config(self) -> Config:
         """Load and validate the configuration once per invocation."""
         if self._config is None:
@@ -46,10 +56,22 @@ class Globals:
             from pykamal.cli.core import COMMANDS
             from pykamal.config import load_config
 
-            config = load_config(self.config_path, destination=self.destination, version=self.version)
+            config = load_config(
+                self.config_path,
+                destination=self.destination,
+                version=self.version,
+                secrets_inline=run_secrets_inline,
+            )
             check_not_shadowing(config, COMMANDS)  # pykamal-only commands too (e.g. sandbox)
             self._config = config
         return self._config
+
+
+def run_secrets_inline(args: list[str]) -> str:
+    """``$(kamal secrets …)`` in a secrets file: this process's own ``secrets`` command."""
+    from pykamal.cli.secrets import run_inline
+
+    return run_inline(args)
 
 
 def get_globals() -> Globals:

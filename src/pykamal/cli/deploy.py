@@ -119,8 +119,8 @@ def deploy(
     skip_canary: bool,
     plan: bool,
 ) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
 
     if skip_canary and canary_hosts is not None:
         from pykamal.errors import UsageError
@@ -151,8 +151,8 @@ def deploy(
 @SKIP_RELEASE
 @PLAN
 def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
 
     execute(
         "redeploy",
@@ -178,8 +178,8 @@ def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: b
 @SKIP_RELEASE
 @PLAN
 def setup(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
 
     execute(
         "setup",
@@ -198,8 +198,8 @@ def setup(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool
 @click.argument("version_arg", metavar="[VERSION]", required=False)
 @NO_ROLLBACK
 def rollback(version_arg: str | None, no_rollback: bool) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
 
     execute(
         "rollback", None, lambda run: flow.rollback(run, version_arg, rollback_on_failure=not no_rollback)
@@ -209,8 +209,8 @@ def rollback(version_arg: str | None, no_rollback: bool) -> None:
 @command("release")
 @PLAN
 def release(plan: bool) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import release as flow
-    from pykamal.flows.plan import execute
 
     execute("release", None, flow.release_alone, plan=plan)
 
@@ -218,15 +218,15 @@ def release(plan: bool) -> None:
 @command("remove")
 @click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
 def remove(confirmed: bool) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
 
     execute("remove", None, lambda run: flow.remove(run, confirmed=confirmed))
 
 
 @command("details")
 def details() -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
 
     execute("details", None, flow.details)

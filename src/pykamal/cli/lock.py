@@ -23,7 +23,7 @@ def _with_lock(
     subcommand: str, fn: Callable[[Run, DeployLock], Awaitable[None]], *, all_hosts: bool = False
 ) -> None:
     """Run ``fn`` with the deploy lock of the primary host, after the pre-connect hook."""
-    from pykamal.flows.plan import execute
+    from pykamal.cli.running import execute
     from pykamal.remote.lock import DeployLock
 
     async def main(run: Run) -> None:

@@ -9,7 +9,7 @@ from pykamal.cli.thor_args import ArrayOption
 
 
 def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
-    from pykamal.flows.plan import execute
+    from pykamal.cli.running import execute
 
     return execute("proxy", subcommand, flow)
 
@@ -157,7 +157,7 @@ def logs(since: str | None, lines: int | None, grep: str | None, follow: bool, s
     from pykamal.flows import proxy as flow
 
     if follow:
-        from pykamal.flows.plan import follow_logs
+        from pykamal.cli.running import follow_logs
 
         follow_logs(
             "proxy", lambda run: flow.follow_logs_argv(run, grep=grep, timestamps=not skip_timestamps)

@@ -8,7 +8,7 @@ from pykamal.cli.core import group
 
 
 def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
-    from pykamal.flows.plan import execute
+    from pykamal.cli.running import execute
 
     return execute("prune", subcommand, flow)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
 
 
@@ -26,12 +25,12 @@ def _skip_options(fn: Callable[..., None]) -> Callable[..., None]:
 
 
 def _run(subcommand: str, skip_local: bool, skip_remote: bool) -> None:
+    from pykamal.cli.running import make_run
     from pykamal.flows import registry as flows
-    from pykamal.flows.context import make_run
     from pykamal.remote.runtime import run_async
 
     step: Callable[..., Any] = getattr(flows, subcommand)
-    run = make_run(get_globals(), "registry", subcommand)
+    run = make_run("registry", subcommand)
 
     async def main() -> None:
         try:

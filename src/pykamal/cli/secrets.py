@@ -61,3 +61,16 @@ def print_secrets() -> None:
 
 def _puts(text: str) -> None:
     click.echo(text, nl=not text.endswith("\n"))
+
+
+def run_inline(args: list[str]) -> str:
+    """``secrets fetch|extract … --inline`` in this process, for ``$(kamal secrets …)`` in secrets files."""
+    from pykamal.errors import SecretsError
+
+    try:
+        result = secrets.main(args=args, prog_name="pykamal secrets", standalone_mode=False)
+    except click.ClickException as exc:
+        raise SecretsError(exc.format_message()) from None
+    except click.exceptions.Exit as exc:  # e.g. --help
+        raise SecretsError(f"secrets {' '.join(args[:1])} exited with status {exc.exit_code}") from None
+    return result if isinstance(result, str) else ""

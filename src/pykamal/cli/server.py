@@ -32,11 +32,10 @@ def server() -> None:
 def exec_(interactive: bool, raw: bool, cmd: tuple[str, ...]) -> None:
     from datetime import UTC, datetime
 
+    from pykamal.cli.running import execute, make_run
     from pykamal.commands import auditor
     from pykamal.commands.base import Command, Raw, raw_bytes
     from pykamal.errors import UsageError
-    from pykamal.flows.context import make_run
-    from pykamal.flows.plan import execute
     from pykamal.remote.executor import run_on
     from pykamal.remote.identity import performer
     from pykamal.remote.output import print_by_host
@@ -56,7 +55,7 @@ def exec_(interactive: bool, raw: bool, cmd: tuple[str, ...]) -> None:
         from pykamal.remote.ssh_settings import SshSettings
 
         # the command runs through a local ssh, not an executor (ssh/key_data secrets stay unread)
-        run = make_run(globals_, "server", "exec", executor=RecordingExecutor())
+        run = make_run("server", "exec", executor=RecordingExecutor())
         host = run.selection.primary_host
         run_async(run.pre_connect)
         run.output.say(f"Running '{command_text}' on {host} interactively...")
@@ -89,8 +88,8 @@ def exec_(interactive: bool, raw: bool, cmd: tuple[str, ...]) -> None:
 
 @server.command("bootstrap", help="Install Docker on the servers if it is missing")
 def bootstrap() -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
-    from pykamal.flows.plan import execute
     from pykamal.remote.lock import deploy_lock
 
     async def locked_bootstrap(run: Run) -> None:

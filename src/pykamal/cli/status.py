@@ -31,7 +31,7 @@ DEFAULT_WATCH_SECONDS = 2.0
     help=f"Refresh every SECONDS (default {DEFAULT_WATCH_SECONDS:g}) until Ctrl-C",
 )
 def status(as_json: bool, watch: float | None) -> None:
-    from pykamal.flows.plan import execute
+    from pykamal.cli.running import execute
 
     async def main(run: Run) -> int:
         from pykamal.flows.status import status as fleet_status
@@ -111,9 +111,9 @@ async def _watch(run: Run, fleet: FleetStatus, seconds: float, as_json: bool) ->
 )
 def doctor(as_json: bool, skip_push: bool) -> None:
     from pykamal.cli.context import get_globals
+    from pykamal.cli.running import execute
     from pykamal.errors import ConfigError
     from pykamal.flows import doctor as checks
-    from pykamal.flows.plan import execute
 
     try:
         get_globals().config()

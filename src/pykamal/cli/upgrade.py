@@ -11,7 +11,7 @@ from pykamal.cli.core import command
 @click.option("-y", "--confirmed", is_flag=True, default=False, help="Answer yes to the confirmation prompt")
 @click.option("--rolling", is_flag=True, default=False, help="Upgrade one host after another")
 def upgrade(confirmed: bool, rolling: bool) -> None:
+    from pykamal.cli.running import execute
     from pykamal.flows import upgrade as flow
-    from pykamal.flows.plan import execute
 
     execute("upgrade", None, lambda run: flow.upgrade(run, rolling=rolling, confirmed=confirmed))

@@ -17,27 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pykamal.config.rubyish import escape_shell_value
-
-REDACTED = "[REDACTED]"
-
-
-@dataclass(frozen=True)
-class Sensitive:
-    """A value that must never be printed: logs show ``redaction`` instead.
-
-    ``secret=False`` hides the value only where it stands in a command (a registry user name, as
-    Kamal does) without masking the same word everywhere else in the output.
-    """
-
-    value: str
-    redaction: str = REDACTED
-    secret: bool = True
-
-    def __str__(self) -> str:  # accidental str() never leaks the value
-        return self.redaction
-
-    def __repr__(self) -> str:
-        return f"Sensitive({self.redaction!r})"
+from pykamal.sensitive import Sensitive
 
 
 @dataclass(frozen=True)

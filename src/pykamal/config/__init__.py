@@ -6,15 +6,24 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config
+    from pykamal.secrets.substitution import InlineRunner
 
 
-def load_config(path: str, destination: str | None = None, version: str | None = None) -> Config:
-    """Load, merge, validate and derive the configuration; raises ConfigError with a one-line message."""
+def load_config(
+    path: str,
+    destination: str | None = None,
+    version: str | None = None,
+    *,
+    secrets_inline: InlineRunner | None = None,
+) -> Config:
+    """Load, merge, validate and derive the configuration; raises ConfigError with a one-line message.
+
+    ``secrets_inline`` runs ``$(kamal secrets …)`` found in the secrets files (the CLI's command)."""
     from pykamal.config.loader import load
     from pykamal.errors import ConfigError
 
     try:
-        return load(path, destination=destination, version=version)
+        return load(path, destination=destination, version=version, secrets_inline=secrets_inline)
     except ConfigError as error:
         message = str(error)
         if message.isprintable():

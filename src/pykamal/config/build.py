@@ -8,18 +8,27 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pykamal import KAMAL_COMPAT_VERSION
 from pykamal.config import extensions, model, validate
 from pykamal.config.rubyish import blank, deep_merge, present, to_s, truthy
 from pykamal.errors import ConfigError
+from pykamal.secrets import Secrets
+
+if TYPE_CHECKING:
+    from pykamal.secrets.substitution import InlineRunner
 
 DEFAULT_LOG_REQUEST_HEADERS = ("Cache-Control", "Last-Modified", "User-Agent")
 
 
 def build_config(
-    raw: dict[Any, Any], *, config_file: str, destination: str | None, version: str | None
+    raw: dict[Any, Any],
+    *,
+    config_file: str,
+    destination: str | None,
+    version: str | None,
+    secrets_inline: InlineRunner | None = None,
 ) -> model.Config:
     service = to_s(raw.get("service")) if raw.get("service") is not None else ""
     role_hosts = {name: _tagged_hosts(raw, name) for name in _role_names(raw)}
@@ -55,6 +64,7 @@ def build_config(
     _ensure_valid_hooks_output(raw.get("hooks_output"))
 
     primary_role_name = to_s(raw.get("primary_role") or "web")
+    secrets_path = to_s(raw.get("secrets_path") or ".kamal/secrets")
     return model.Config(
         service=service,
         image=image or "",
@@ -82,7 +92,7 @@ def build_config(
         asset_path=_optional_str(raw.get("asset_path")),
         hooks_path=to_s(raw.get("hooks_path") or ".kamal/hooks"),
         hooks_output=raw.get("hooks_output"),
-        secrets_path=to_s(raw.get("secrets_path") or ".kamal/secrets"),
+        secrets_path=secrets_path,
         error_pages_path=_optional_str(raw.get("error_pages_path")),
         require_destination=bool(raw.get("require_destination")),
         allow_empty_roles=bool(raw.get("allow_empty_roles")),
@@ -95,6 +105,7 @@ def build_config(
         output=_output(raw.get("output") or {}),
         extensions=extensions.build(raw, roles, primary_role_name),
         raw=raw,
+        secrets=Secrets(secrets_path, destination, inline=secrets_inline),
     )
 
 

@@ -11,6 +11,7 @@ from pykamal.errors import ConfigError
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config
+    from pykamal.secrets.substitution import InlineRunner
 
 
 def destination_file(config_file: str, destination: str) -> str:
@@ -81,10 +82,20 @@ def _contains_itself(value: Any, parents: tuple[int, ...]) -> bool:
     return any(_contains_itself(child, (*parents, id(value))) for child in children)
 
 
-def load(config_file: str, destination: str | None = None, version: str | None = None) -> Config:
+def load(
+    config_file: str,
+    destination: str | None = None,
+    version: str | None = None,
+    *,
+    secrets_inline: InlineRunner | None = None,
+) -> Config:
+    """The configuration, with the one secrets store of the run (``secrets_inline`` runs its
+    ``$(kamal secrets …)`` substitutions)."""
     from pykamal.config.build import build_config
     from pykamal.config.validate import validate
 
     raw = load_raw(config_file, destination)
     validate(raw)
-    return build_config(raw, config_file=config_file, destination=destination, version=version)
+    return build_config(
+        raw, config_file=config_file, destination=destination, version=version, secrets_inline=secrets_inline
+    )

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pykamal.config.rubyish import argumentize, optionize, present
+from pykamal.sensitive import Sensitive
 
 if TYPE_CHECKING:
-    from pykamal.commands.base import Sensitive
     from pykamal.config.extensions import Extensions
     from pykamal.secrets import Secrets
 
@@ -106,15 +106,11 @@ class RegistryConfig:
 
     def resolve_username(self, secrets: Secrets) -> str | Sensitive | None:
         """The user name; Sensitive when it came from a secret."""
-        from pykamal.commands.base import Sensitive
-
         if isinstance(self.username, SecretRef):
             return Sensitive(secrets.get(self.username.name))
         return self.username
 
     def resolve_password(self, secrets: Secrets) -> Sensitive | None:
-        from pykamal.commands.base import Sensitive
-
         if isinstance(self.password, SecretRef):
             return Sensitive(secrets.get(self.password.name))
         return Sensitive(self.password) if self.password is not None else None
@@ -380,8 +376,16 @@ class Config:
     run_directory: str = ".kamal"  # accepted for compatibility; Kamal 2.11 always uses .kamal
     extensions: Extensions = field(default_factory=lambda: _default_extensions())  # x-pykamal
     raw: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    # the run's one secrets store (the loader makes it; nothing is read until a value is looked up)
+    secrets: Secrets = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
-    # --- version and secrets (both lazy) ------------------------------------------------------
+    def __post_init__(self) -> None:
+        if self.secrets is None:  # built directly rather than by the loader
+            from pykamal.secrets import Secrets
+
+            object.__setattr__(self, "secrets", Secrets(self.secrets_path, self.destination))
+
+    # --- version (lazy) -------------------------------------------------------------------------
     @property
     def declared_version(self) -> str | None:
         """The version given with ``--version`` (or to the constructor), if any."""
@@ -390,25 +394,9 @@ class Config:
 
     def with_version(self, version: str) -> Config:
         """This configuration acting on another version (same secrets store)."""
-        changed = dataclasses.replace(self, version=version)
-        if "_secrets" in self.__dict__:
-            changed.__dict__["_secrets"] = self.__dict__["_secrets"]
-        return changed
-
-    @property
-    def secrets(self) -> Secrets:
-        """The secrets store; nothing is read until a value is looked up."""
-        store = self.__dict__.get("_secrets")
-        if store is None:
-            from pykamal.secrets import Secrets
-
-            store = Secrets(secrets_path=self.secrets_path, destination=self.destination)
-            self.__dict__["_secrets"] = store
-        return store
+        return dataclasses.replace(self, version=version)
 
     def secret(self, name: str) -> Sensitive:
-        from pykamal.commands.base import Sensitive
-
         return Sensitive(self.secrets.get(name))
 
     def registry_username(self) -> str | Sensitive | None:
@@ -419,8 +407,6 @@ class Config:
 
     def ssh_key_data(self) -> list[Sensitive]:
         """``ssh.key_data``: secret values; an entry that is not a secret name is an inline key."""
-        from pykamal.commands.base import Sensitive
-
         keys = []
         for entry in self.ssh.key_data_secrets:
             keys.append(Sensitive(self.secrets.get(entry) if self.secrets.present(entry) else entry))
@@ -497,7 +483,7 @@ class Config:
         """Hosts of every role (alphabetical role order) then of accessories, without duplicates.
 
         This is Kamal's ``config.all_hosts``; for execution order (primary role's hosts first) use
-        ``pykamal.cli.selection.select``.
+        ``pykamal.config.selection.select``.
         """
         seen: dict[str, None] = {}
         for role in sorted(self.roles, key=lambda r: r.name):

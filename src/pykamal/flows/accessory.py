@@ -607,7 +607,7 @@ async def remove(run: Run, name: str) -> None:
 
 async def upgrade(run: Run, name: str, *, rolling: bool = False) -> None:
     """Reboot accessories into the ``kamal`` network, all hosts at once or one host at a time."""
-    from pykamal.cli.selection import select
+    from pykamal.config.selection import select
 
     resolve(run.config, name)
     async with locked(run):

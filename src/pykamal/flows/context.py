@@ -11,9 +11,8 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pykamal.cli.context import Globals
-    from pykamal.cli.selection import Selection
     from pykamal.config.model import Config
+    from pykamal.config.selection import Selection
     from pykamal.flows.notify import Notifications
     from pykamal.remote.executor import Executor
     from pykamal.remote.lock import LockWait
@@ -70,39 +69,42 @@ class Run:
 
 
 def make_run(
-    globals_: Globals,
+    config: Config,
+    output: Output,
     command: str,
     subcommand: str | None = None,
     *,
+    hosts: str | None = None,
+    roles: str | None = None,
+    primary: bool = False,
+    skip_hooks: bool = False,
     plan: bool = False,
     executor: Executor | None = None,
+    lock_wait: LockWait | None = None,
     **options: object,
 ) -> Run:
-    """Build the Run for a CLI command from the global options (config loaded once, here)."""
-    from pykamal.cli.selection import from_globals
-    from pykamal.remote.runtime import make_output, ssh_executor
+    """The Run of one command on ``config``, acting on the hosts and roles the filters pick.
 
-    output = make_output(globals_)  # first: a configuration error is shown through it too
-    config = globals_.config()
+    Without an ``executor``: a recorder under ``plan`` (its own lines kept quiet), SSH otherwise.
+    """
+    from pykamal.config.selection import select
+    from pykamal.remote.runtime import ssh_executor
+
     config.secrets.on_read(output.secret_read)
     if executor is None:
         if plan:
             from pykamal.remote.fake import RecordingExecutor
+            from pykamal.remote.output import Output
 
-            executor = RecordingExecutor(output=output)
+            executor = RecordingExecutor(output=Output("error"))
         else:
             executor = ssh_executor(config, output)
-    lock_wait = None
-    if globals_.lock_wait:
-        from pykamal.remote.lock import LockWait
-
-        lock_wait = LockWait(globals_.lock_wait_timeout, globals_.lock_wait_interval)
     return Run(
         config=config,
-        selection=from_globals(globals_),
+        selection=select(config, hosts=hosts, roles=roles, primary=primary),
         output=output,
         executor=executor,
-        skip_hooks=globals_.skip_hooks,
+        skip_hooks=skip_hooks,
         command=command,
         subcommand=subcommand,
         plan=plan,

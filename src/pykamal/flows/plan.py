@@ -1,4 +1,4 @@
-"""Running a flow from the CLI, for real or as a plan (``--plan``: print every command, run none)."""
+"""Running a flow to its end, for real or as a plan (``--plan``: print every command, run none)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
-    from pykamal.cli.context import Globals
     from pykamal.flows.context import Run
     from pykamal.remote.deploy_log import LogSink
     from pykamal.remote.fake import RecordingExecutor
@@ -21,32 +20,17 @@ PLAN_NOTE = (
 )
 
 
-def execute(
-    command: str,
-    subcommand: str | None,
-    flow: Callable[[Run], Awaitable[T]],
-    *,
-    plan: bool = False,
-    **options: object,
-) -> T:
-    """Build the Run from the global options and run ``flow`` on it (closing connections after)."""
-    from pykamal.cli.context import get_globals
-    from pykamal.remote.runtime import run_async
-
-    globals_ = get_globals()
-    run = make(globals_, command, subcommand, plan=plan, **options)
-
-    async def main() -> T:
-        try:
-            with deploy_log(run):
-                result = await flow(run)
-        finally:
-            await run.executor.close()
-        if plan:
-            print_plan(run)
-        return result
-
-    return run_async(main)
+async def run_flow(run: Run, flow: Callable[[Run], Awaitable[T]]) -> T:
+    """Run ``flow`` on ``run`` (its log also where ``output:`` says), close its connections, and
+    under ``--plan`` print what it recorded."""
+    try:
+        with deploy_log(run):
+            result = await flow(run)
+    finally:
+        await run.executor.close()
+    if run.plan:
+        print_plan(run)
+    return result
 
 
 # Kamal 2.12 records these in its ``output`` log: the commands that change the servers.
@@ -136,33 +120,6 @@ def open_sinks(run: Run) -> list[LogSink]:
     if config.output.otel_endpoint is not None:
         opened.append(sinks.OtelSink(config.output.otel_endpoint, info, __version__, warn=run.output.warn))
     return opened
-
-
-def follow_logs(command: str, argv_for: Callable[[Run], list[str]]) -> None:
-    """``logs --follow``: the pre-connect hook, then this process becomes the local ``ssh -t`` that
-    follows the logs on the primary host (``argv_for`` builds its command line)."""
-    import os
-
-    async def flow(run: Run) -> list[str]:
-        await run.pre_connect()
-        argv = argv_for(run)
-        run.output.log("info", f"Following logs on {run.selection.primary_host}...")
-        return argv
-
-    argv = execute(command, "logs", flow)
-    os.execvp(argv[0], argv)
-
-
-def make(globals_: Globals, command: str, subcommand: str | None, *, plan: bool, **options: object) -> Run:
-    from pykamal.flows.context import make_run
-
-    executor = None
-    if plan:
-        from pykamal.remote.fake import RecordingExecutor
-        from pykamal.remote.output import Output
-
-        executor = RecordingExecutor(output=Output("error"))
-    return make_run(globals_, command, subcommand, plan=plan, executor=executor, **options)
 
 
 def print_plan(run: Run) -> None:

@@ -23,7 +23,7 @@ UPGRADE_QUESTION = "Traefik gives way to kamal-proxy and every accessory gets a 
 
 
 def _on(run: Run, hosts: Sequence[str]) -> Run:
-    from pykamal.cli.selection import select
+    from pykamal.config.selection import select
 
     return run.with_selection(select(run.config, hosts=list(hosts)))
 

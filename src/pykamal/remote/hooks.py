@@ -22,8 +22,8 @@ from pykamal.remote.lock import lock_held
 from pykamal.remote.result import CommandFailed
 
 if TYPE_CHECKING:
-    from pykamal.cli.selection import Selection
     from pykamal.config.model import Config
+    from pykamal.config.selection import Selection
     from pykamal.remote.output import Output
 
 
@@ -97,9 +97,7 @@ async def run_hook(
         )
     )
     if with_secrets:
-        from pykamal.secrets import Secrets
-
-        values = Secrets(config.secrets_path, config.destination).all()
+        values = config.secrets.all(tell_readers=False)
         output.redactor.add_all(values.values())
         env.update(values)
     executor = LocalExecutor(hook_output(config, name, output), env=env)

@@ -16,10 +16,10 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
-from pykamal.commands.base import REDACTED, Sensitive
 from pykamal.printable import visible
 from pykamal.remote import events
 from pykamal.remote.board import SUMMARY_HEADER, Board, canary_numbers, plain_table, summary_rows
+from pykamal.sensitive import REDACTED, Sensitive
 
 if TYPE_CHECKING:
     from pykamal.commands.base import Command

@@ -1,4 +1,4 @@
-"""Glue for CLI commands: the run's Output, its SSH executor, and running the async main.
+"""Glue for running a command: its SSH executor, and running the async main.
 
 ``run_async`` runs a coroutine in a fresh event loop. Ctrl-C (SIGINT) and SIGTERM cancel the main
 task, so ``finally`` blocks and ``deploy_lock`` clean up (release the lock, kill remote commands)
@@ -15,7 +15,6 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from pykamal.cli.context import Globals
     from pykamal.config.model import Config
     from pykamal.remote.output import Output
     from pykamal.remote.ssh import SshExecutor
@@ -25,16 +24,6 @@ TERMINATED_EXIT_CODE = 128 + signal.SIGTERM
 INTERRUPTED_EXIT_CODE = 128 + signal.SIGINT
 
 
-def make_output(globals_: Globals) -> Output:
-    """The invocation's one Output (so the final error line is masked with every secret seen)."""
-    from pykamal.remote.output import Output
-
-    if globals_._output is None:
-        globals_._output = Output(globals_.verbosity, output_format=globals_.output_format)
-    output: Output = globals_._output
-    return output
-
-
 def ssh_executor(config: Config, output: Output) -> SshExecutor:
     """An SSH executor for the configuration's ``ssh``/``sshkit`` settings."""
     from pykamal.remote.ssh import SshExecutor
@@ -42,9 +31,7 @@ def ssh_executor(config: Config, output: Output) -> SshExecutor:
 
     secret = None
     if config.ssh.key_data_secrets:
-        from pykamal.secrets import Secrets
-
-        secrets = Secrets(config.secrets_path, config.destination)
+        secrets = config.secrets
 
         def secret(name: str) -> str | None:
             return secrets.get(name) if name in secrets else None

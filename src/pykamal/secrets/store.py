@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from pykamal.errors import SecretsError
+
+if TYPE_CHECKING:
+    from pykamal.secrets.substitution import InlineRunner
 
 
 class Secrets:
@@ -15,12 +19,20 @@ class Secrets:
     Nothing is read and no ``$(command)`` runs until the first lookup; the files are then read once
     (under a lock, since a password manager may prompt) and the result, or the error, is kept.
     Later files win: ``<path>-common`` first, then ``<path>.<destination>`` when a destination is
-    given, otherwise ``<path>``. Missing files are skipped.
+    given, otherwise ``<path>``. Missing files are skipped. ``inline`` runs the ``$(kamal secrets …)``
+    substitutions in this process.
     """
 
-    def __init__(self, secrets_path: str = ".kamal/secrets", destination: str | None = None) -> None:
+    def __init__(
+        self,
+        secrets_path: str = ".kamal/secrets",
+        destination: str | None = None,
+        *,
+        inline: InlineRunner | None = None,
+    ) -> None:
         self.secrets_path = secrets_path
         self.destination = destination
+        self.inline = inline
         self._lock = threading.Lock()
         self._values: dict[str, str] | None = None
         self._error: SecretsError | None = None
@@ -62,11 +74,13 @@ class Secrets:
 
     __getitem__ = get
 
-    def all(self) -> dict[str, str]:
-        """Every key of every file, in file order (a copy)."""
+    def all(self, *, tell_readers: bool = True) -> dict[str, str]:
+        """Every key of every file, in file order (a copy); ``tell_readers=False`` hands them out
+        without calling the ``on_read`` readers (the caller masks them itself)."""
         values = dict(self._load())
-        for name, value in values.items():
-            self._handed_out(name, value)
+        if tell_readers:
+            for name, value in values.items():
+                self._handed_out(name, value)
         return values
 
     def __contains__(self, name: object) -> bool:
@@ -102,7 +116,10 @@ class Secrets:
         from pykamal.secrets.dotenv import parse, read_text
         from pykamal.secrets.substitution import run_command
 
+        def run(command: str, variables: Mapping[str, str], where: str) -> str:
+            return run_command(command, variables, where, self.inline)
+
         merged: dict[str, str] = {}
         for path in self.files:
-            merged.update(parse(read_text(path), path=path, run_command=run_command, inherited=merged))
+            merged.update(parse(read_text(path), path=path, run_command=run, inherited=merged))
         return merged

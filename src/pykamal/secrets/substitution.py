@@ -2,7 +2,8 @@
 
 A command starting with ``kamal secrets`` (or ``pykamal``, ``bin/kamal``, ``bundle exec kamal``) runs
 inside this process, as Kamal does for ``kamal secrets``, so fetching from a password manager needs no
-second interpreter. Anything else is handed, as written by the user, to ``sh -c``; earlier keys reach
+second interpreter: the caller hands in that ``secrets`` command as an ``InlineRunner``. Anything
+else is handed, as written by the user, to ``sh -c``; earlier keys reach
 it as environment variables of that one child process (never spliced into the command text, never
 exported into our own environment).
 """
@@ -12,9 +13,12 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from pykamal.errors import PykamalError, SecretsError
+
+# Runs `secrets fetch|extract ... --inline` (the words after `secrets`) and returns what it prints.
+InlineRunner = Callable[[list[str]], str]
 
 TIMEOUT_ENV = "PYKAMAL_SECRETS_TIMEOUT"
 DEFAULT_TIMEOUT = 60.0
@@ -34,10 +38,12 @@ def timeout_seconds() -> float | None:
     return None if value <= 0 else value
 
 
-def run_command(command: str, variables: Mapping[str, str], where: str) -> str:
+def run_command(
+    command: str, variables: Mapping[str, str], where: str, inline: InlineRunner | None = None
+) -> str:
     """Output of ``$(command)`` from the secrets file line ``where`` (``path:line``)."""
     if _INLINE.match(command):
-        return run_inline(command, variables, where)
+        return run_inline(command, variables, where, inline)
     return run_shell(command, variables, where)
 
 
@@ -111,7 +117,9 @@ def _stdin_is_tty() -> bool:
         return False
 
 
-def run_inline(command: str, variables: Mapping[str, str], where: str) -> str:
+def run_inline(
+    command: str, variables: Mapping[str, str], where: str, inline: InlineRunner | None = None
+) -> str:
     """Run ``kamal secrets fetch|extract …`` in-process and return what it would have printed."""
     from pykamal.secrets.dotenv import expand_variables
     from pykamal.secrets.shellwords import shellsplit
@@ -129,21 +137,9 @@ def run_inline(command: str, variables: Mapping[str, str], where: str) -> str:
         raise SecretsError(
             f"{where}: only `secrets fetch` and `secrets extract` can be used inside a secrets file"
         )
+    if inline is None:
+        raise SecretsError(f"{where}: $({_short(command)}) runs only under the pykamal command")
     try:
-        return _invoke_secrets_cli([*args, "--inline"])
+        return inline([*args, "--inline"])
     except PykamalError as exc:
         raise SecretsError(f"{where}: {exc}") from None
-
-
-def _invoke_secrets_cli(args: list[str]) -> str:
-    import click
-
-    from pykamal.cli.secrets import secrets
-
-    try:
-        result = secrets.main(args=args, prog_name="pykamal secrets", standalone_mode=False)
-    except click.ClickException as exc:
-        raise SecretsError(exc.format_message()) from None
-    except click.exceptions.Exit as exc:  # e.g. --help
-        raise SecretsError(f"secrets {' '.join(args[:1])} exited with status {exc.exit_code}") from None
-    return result if isinstance(result, str) else ""

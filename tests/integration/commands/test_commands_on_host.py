@@ -91,8 +91,7 @@ def make_config(sandbox: Sandbox, host: str) -> Config:
     }
     validate(raw)
     config = build_config(raw, config_file="config/deploy.yml", destination=None, version=VERSION)
-    config.__dict__["_secrets"] = {"APP_SECRET": SECRET, "KV_PASSWORD": "kv pw"}
-    return config
+    return dataclasses.replace(config, secrets={"APP_SECRET": SECRET, "KV_PASSWORD": "kv pw"})
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +111,7 @@ def test_app_proxy_and_accessory_commands_on_a_real_host(
     sandbox.reset_hosts()
     config = make_config(sandbox, host)
     web, workers = config.role("web"), config.role("workers")
-    secrets = config.__dict__["_secrets"]
+    secrets = config.secrets
 
     # network: created once, "already exists" recognised the second time
     ok(sandbox, host, docker.create_network())

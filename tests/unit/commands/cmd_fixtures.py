@@ -8,6 +8,7 @@ the expectation against the real Kamal; ``"deviation"`` explains an intended dif
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import inspect
 import json
@@ -69,8 +70,7 @@ def config_for(data: Mapping[str, Any]) -> Config:
         destination=data.get("destination"),
         version=data.get("version", "999"),
     )
-    config.__dict__["_secrets"] = dict(data.get("secrets", DEFAULT_SECRETS))
-    return config
+    return dataclasses.replace(config, secrets=dict(data.get("secrets", DEFAULT_SECRETS)))
 
 
 def _resolve(value: Any, config: Config) -> Any:

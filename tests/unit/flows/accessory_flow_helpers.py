@@ -8,9 +8,9 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pykamal.cli.selection import select
 from pykamal.config import load_config
 from pykamal.config.model import Config
+from pykamal.config.selection import select
 from pykamal.flows.context import Run
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from pykamal.cli.selection import select
 from pykamal.config import load_config
 from pykamal.config.model import Config
+from pykamal.config.selection import select
 from pykamal.flows.context import Run
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output

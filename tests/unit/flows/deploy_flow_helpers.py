@@ -10,8 +10,8 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
-from pykamal.cli.selection import select
 from pykamal.config import load_config
+from pykamal.config.selection import select
 from pykamal.flows.context import Run
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output
@@ -117,14 +117,12 @@ class Project:
 def _absolute_paths(config: Any, root: Path) -> Any:
     from dataclasses import replace
 
-    changed = replace(
+    return replace(  # the same secrets store
         config,
         hooks_path=str(root / config.hooks_path),
         secrets_path=str(root / config.secrets_path),
         error_pages_path=str(root / config.error_pages_path) if config.error_pages_path else None,
     )
-    changed.__dict__["_secrets"] = config.secrets
-    return changed
 
 
 def printed(run: Run) -> str:

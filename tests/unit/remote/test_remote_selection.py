@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from remote_helpers import make_config
 
-from pykamal.cli.selection import expand_braces, select, wildcard_match
+from pykamal.config.selection import expand_braces, select, wildcard_match
 from pykamal.errors import UsageError
 
 ROLES = {"web": ["1.1.1.1", "1.1.1.2"], "workers": ["1.1.1.3", "1.1.1.1"], "jobs": ["1.1.1.4"]}

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pykamal.cli.context import run_secrets_inline
+from pykamal.secrets import Secrets
+
 # A value that breaks anything that puts secrets through a shell or a dotenv parser twice: quotes of
 # both kinds, command substitutions, variables, backslashes, spaces and newlines.
 TRICKY = "p@ss \"dq\" 'sq' $(touch pwned) `touch pwned` ${HOME} $HOME \\back\\slash\n  line two  \n\tthree"
@@ -48,3 +51,8 @@ class Fakes:
 
     def reset_log(self) -> None:
         self.log_path.unlink(missing_ok=True)
+
+
+def cli_secrets(secrets_path: str = ".kamal/secrets", destination: str | None = None) -> Secrets:
+    """The store as the pykamal command makes it: `$(kamal secrets …)` runs its own secrets command."""
+    return Secrets(secrets_path, destination, inline=run_secrets_inline)

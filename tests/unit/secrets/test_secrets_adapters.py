@@ -10,10 +10,9 @@ import shlex
 from pathlib import Path
 
 import pytest
-from secrets_helpers import TRICKY, Fakes, json_dump, write_secrets
+from secrets_helpers import TRICKY, Fakes, cli_secrets, json_dump, write_secrets
 
 from pykamal.cli import run
-from pykamal.secrets import Secrets
 
 
 def fetch(capfd: pytest.CaptureFixture[str], *args: str) -> str:
@@ -41,7 +40,7 @@ def through_secrets_file(fetch_args: list[str], name: str) -> str:
         f"VALUE=$(pykamal secrets extract {shlex.quote(name)} ${{SECRETS}})\n"
         f"AGAIN=$(kamal secrets extract {shlex.quote(name)} $SECRETS)\n"
     )
-    secrets = Secrets()
+    secrets = cli_secrets()
     assert secrets.get("VALUE") == secrets.get("AGAIN")
     assert not Path("pwned").exists()
     return secrets.get("VALUE")

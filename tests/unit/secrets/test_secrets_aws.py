@@ -13,10 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from secrets_helpers import TRICKY, json_dump, write_secrets
+from secrets_helpers import TRICKY, cli_secrets, json_dump, write_secrets
 
 from pykamal.cli import run
-from pykamal.secrets import Secrets
 
 boto3 = pytest.importorskip("boto3")
 pytest.importorskip("moto.server")
@@ -166,7 +165,7 @@ def test_through_secrets_file(aws_env: None) -> None:
         "DB_PASSWORD=$(kamal secrets extract DB_PASSWORD ${SECRETS})\n"
         "PLAIN=$(pykamal secrets extract plain-secret $SECRETS)\n"
     )
-    secrets = Secrets()
+    secrets = cli_secrets()
     assert secrets.get("DB_PASSWORD") == TRICKY
     assert secrets.get("PLAIN") == TRICKY
     assert not Path("pwned").exists()

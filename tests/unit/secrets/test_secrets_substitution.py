@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from secrets_helpers import TRICKY, json_dump, write_secrets
+from secrets_helpers import TRICKY, cli_secrets, json_dump, write_secrets
 
 from pykamal.errors import SecretsError
 from pykamal.secrets import Secrets
@@ -65,7 +65,7 @@ def test_kamal_secrets_commands_run_in_process(
         f"E2=$({program} secrets extract LPAREN.RPAREN $SECRETS)\n"
         f'E3=$({program} secrets extract "x y" ${{SECRETS}})\n'
     )
-    values = Secrets().all()
+    values = cli_secrets().all()
     expected = {"vault/A_B": "B_A/tluav", "vault/LPAREN.RPAREN": ").(/tluav", "vault/x y": "y x/tluav"}
     assert values["SECRETS"] == shellescape(json_dump(expected))
     assert (values["E1"], values["E2"], values["E3"]) == ("B_A/tluav", ").(/tluav", "y x/tluav")
@@ -73,7 +73,7 @@ def test_kamal_secrets_commands_run_in_process(
 
 def test_in_process_extract_with_escaped_json_in_the_file(workdir: Path) -> None:
     write_secrets('KEY1=$(kamal secrets extract KEY1 \\{\\"KEY1\\":\\"pass\\)word\\"\\})\n')
-    assert Secrets().get("KEY1") == "pass)word"
+    assert cli_secrets().get("KEY1") == "pass)word"
 
 
 def test_in_process_value_with_quotes_substitutions_and_newlines_is_exact(workdir: Path) -> None:
@@ -81,30 +81,40 @@ def test_in_process_value_with_quotes_substitutions_and_newlines_is_exact(workdi
     write_secrets(
         f"SECRETS={shellescape(shellescape(secrets_json))}\nVALUE=$(kamal secrets extract VALUE $SECRETS)\n"
     )
-    assert Secrets().get("VALUE") == TRICKY
+    assert cli_secrets().get("VALUE") == TRICKY
     assert not Path("pwned").exists()
 
 
 def test_in_process_errors_name_the_line(workdir: Path) -> None:
     write_secrets('A=1\nB=$(kamal secrets extract MISSING \'{"x":"1"}\')\n')
     with pytest.raises(SecretsError) as error:
-        Secrets().get("A")
+        cli_secrets().get("A")
     assert str(error.value) == ".kamal/secrets:2: Could not find secret MISSING"
 
     write_secrets("A=$(kamal secrets fetch --adapter nope --account a X)\n")
     with pytest.raises(SecretsError, match=r"^\.kamal/secrets:1: Unknown secrets adapter: nope$"):
-        Secrets().get("A")
+        cli_secrets().get("A")
 
     write_secrets("A=$(kamal secrets fetch --adapter test X)\n")
     with pytest.raises(
         SecretsError, match=r"^\.kamal/secrets:1: No value provided for required options '--account'$"
     ):
-        Secrets().get("A")
+        cli_secrets().get("A")
 
     write_secrets("A=$(kamal secrets fetch X)\n")
     with pytest.raises(SecretsError, match=r"^\.kamal/secrets:1: Missing option '-a' / '--adapter'"):
-        Secrets().get("A")
+        cli_secrets().get("A")
 
     write_secrets("A=$(kamal secrets print)\n")
     with pytest.raises(SecretsError, match="only `secrets fetch` and `secrets extract`"):
+        cli_secrets().get("A")
+
+
+def test_kamal_secrets_without_the_command_names_the_line(workdir: Path) -> None:
+    write_secrets("A=1\nB=$(kamal secrets extract X '{}')\n")
+    with pytest.raises(SecretsError) as error:
         Secrets().get("A")
+    assert (
+        str(error.value)
+        == ".kamal/secrets:2: $(kamal secrets extract X '{}') runs only under the pykamal command"
+    )

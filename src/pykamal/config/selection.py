@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, TypeVar
 from pykamal.errors import UsageError
 
 if TYPE_CHECKING:
-    from pykamal.cli.context import Globals
     from pykamal.config.model import Config, Role
 
 T = TypeVar("T")
@@ -100,12 +99,6 @@ def select(
         primary_role=primary_role,
         specific_hosts=specific_hosts,
         specific_roles=specific_roles,
-    )
-
-
-def from_globals(globals_: Globals) -> Selection:
-    return select(
-        globals_.config(), hosts=globals_.hosts, roles=globals_.roles, primary=bool(globals_.primary)
     )
 
 

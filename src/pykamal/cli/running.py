@@ -1,0 +1,79 @@
+"""From the global options to a flow's Run, and running a flow for a command."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+from pykamal.cli.context import get_globals
+
+if TYPE_CHECKING:
+    from pykamal.flows.context import Run
+    from pykamal.remote.executor import Executor
+
+T = TypeVar("T")
+
+
+def make_run(
+    command: str,
+    subcommand: str | None = None,
+    *,
+    plan: bool = False,
+    executor: Executor | None = None,
+    **options: object,
+) -> Run:
+    """The Run for this invocation: its config (loaded once), host and role filters, output."""
+    from pykamal.flows import context
+
+    globals_ = get_globals()
+    output = globals_.output()  # first: a configuration error is shown through it too
+    lock_wait = None
+    if globals_.lock_wait:
+        from pykamal.remote.lock import LockWait
+
+        lock_wait = LockWait(globals_.lock_wait_timeout, globals_.lock_wait_interval)
+    return context.make_run(
+        globals_.config(),
+        output,
+        command,
+        subcommand,
+        hosts=globals_.hosts,
+        roles=globals_.roles,
+        primary=bool(globals_.primary),
+        skip_hooks=globals_.skip_hooks,
+        plan=plan,
+        executor=executor,
+        lock_wait=lock_wait,
+        **options,
+    )
+
+
+def execute(
+    command: str,
+    subcommand: str | None,
+    flow: Callable[[Run], Awaitable[T]],
+    *,
+    plan: bool = False,
+    **options: object,
+) -> T:
+    """Build the Run from the global options and run ``flow`` on it (closing connections after)."""
+    from pykamal.flows.plan import run_flow
+    from pykamal.remote.runtime import run_async
+
+    run = make_run(command, subcommand, plan=plan, executor=None, **options)
+    return run_async(lambda: run_flow(run, flow))
+
+
+def follow_logs(command: str, argv_for: Callable[[Run], list[str]]) -> None:
+    """``logs --follow``: the pre-connect hook, then this process becomes the local ``ssh -t`` that
+    follows the logs on the primary host (``argv_for`` builds its command line)."""
+    import os
+
+    async def flow(run: Run) -> list[str]:
+        await run.pre_connect()
+        argv = argv_for(run)
+        run.output.log("info", f"Following logs on {run.selection.primary_host}...")
+        return argv
+
+    argv = execute(command, "logs", flow)
+    os.execvp(argv[0], argv)
