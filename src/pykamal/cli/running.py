@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pykamal.cli.context import get_globals
 
 if TYPE_CHECKING:
+    from pykamal.config.selection import Selection
     from pykamal.flows.context import Run
     from pykamal.remote.executor import Executor
 
@@ -45,6 +46,16 @@ def make_run(
         executor=executor,
         lock_wait=lock_wait,
         **options,
+    )
+
+
+def selection() -> Selection:
+    """The hosts and roles the global options pick."""
+    from pykamal.config.selection import select
+
+    globals_ = get_globals()
+    return select(
+        globals_.config(), hosts=globals_.hosts, roles=globals_.roles, primary=bool(globals_.primary)
     )
 
 

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
@@ -23,7 +22,7 @@ from pykamal.commands import builder as commands
 from pykamal.commands.base import Command, cmd
 from pykamal.errors import ConfigError, PykamalError
 from pykamal.flows import registry
-from pykamal.flows.local import LOCALHOST, ensure_local_docker, is_recording, local_executor
+from pykamal.flows.local import LOCALHOST, ensure_local_docker, local_executor
 from pykamal.remote.executor import run_on
 from pykamal.remote.result import CommandFailed, HostError, Result
 
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from pykamal.config.model import Config
     from pykamal.flows.context import Run
     from pykamal.remote.executor import Executor
+    from pykamal.remote.ssh_settings import SshSettings
 
 
 class BuildError(PykamalError):
@@ -180,9 +180,9 @@ async def prepare_build_directory(run: Run) -> str:
 
 def check_dockerfile(run: Run) -> None:
     builder = run.config.builder
-    if builder.is_pack or is_recording(run):
+    if builder.is_pack:
         return
-    if not Path(builder.dockerfile).expanduser().exists():
+    if not run.local.workspace.exists(builder.dockerfile):
         raise ConfigError(f"Missing {builder.dockerfile}")
 
 
@@ -306,23 +306,19 @@ async def builder_executor(run: Run) -> AsyncIterator[tuple[Executor, str]]:
     """An SSH executor reaching the remote builder host with the URL's user and port."""
     target = remote_builder_host(run)
     assert target is not None
-    if is_recording(run):
-        yield run.executor, target.host
-        return
-    import dataclasses
 
-    from pykamal.remote.ssh import SshExecutor
-    from pykamal.remote.ssh_settings import SshSettings
+    def settings() -> SshSettings:
+        import dataclasses
 
-    settings = SshSettings.from_config(run.config)
-    settings = dataclasses.replace(
-        settings, user=target.user or settings.user, port=target.port or 22, proxy=None, proxy_command=None
-    )
-    executor = SshExecutor(settings, run.output)
-    try:
+        from pykamal.remote.ssh_settings import SshSettings
+
+        base = SshSettings.from_config(run.config)
+        return dataclasses.replace(
+            base, user=target.user or base.user, port=target.port or 22, proxy=None, proxy_command=None
+        )
+
+    async with run.local.connect(settings) as executor:
         yield executor, target.host
-    finally:
-        await executor.close()
 
 
 async def check_remote_builder(run: Run) -> None:
@@ -535,14 +531,10 @@ async def dev(run: Run) -> None:
 
 async def warn_about_dirty_files(run: Run) -> None:
     from pykamal.commands import git
-    from pykamal.flows.build_context import context_files
 
     context = commands.build_context(run.config)
-    if is_recording(run):
-        included: set[str] = set()
-    else:
-        prefix = "" if os.path.normpath(context) == "." else os.path.normpath(context) + "/"
-        included = {prefix + path for path in context_files(context)}
+    prefix = "" if os.path.normpath(context) == "." else os.path.normpath(context) + "/"
+    included = {prefix + path for path in run.local.workspace.context_files(context)}
     local = local_executor(run)
     listings = []
     for command in (git.uncommitted_files(), git.untracked_files()):

@@ -8,16 +8,14 @@ if anything about it is wrong it is deleted and cloned again once.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pykamal.commands import builder as commands
 from pykamal.commands import git
 from pykamal.errors import PykamalError
-from pykamal.flows.local import LOCALHOST, is_recording, local_executor
+from pykamal.flows.local import LOCALHOST, local_executor
 from pykamal.remote.result import CommandFailed, HostError
 
 if TYPE_CHECKING:
@@ -73,8 +71,7 @@ async def prepare_clone(run: Run, state: GitState) -> str:
         await _validate(run, build_dir, state)
     except CloneError as exc:
         run.output.error(f"Error preparing clone: {exc}, deleting and retrying...")
-        if not is_recording(run):
-            shutil.rmtree(clone_dir, ignore_errors=True)
+        run.local.workspace.remove_directory(clone_dir)
         try:
             await _clone(run, clone_dir, build_dir, state)
         except CommandFailed as again:
@@ -85,8 +82,7 @@ async def prepare_clone(run: Run, state: GitState) -> str:
 
 async def _clone(run: Run, clone_dir: str, build_dir: str, state: GitState) -> None:
     run.output.log("info", f"Cloning repo into build directory `{build_dir}`...")
-    if not is_recording(run):
-        Path(clone_dir).mkdir(parents=True, exist_ok=True)
+    run.local.workspace.make_directory(clone_dir)
     await local_executor(run).run(LOCALHOST, commands.clone(clone_dir, state.root))
 
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from pykamal.config.model import Config
     from pykamal.config.selection import Selection
+    from pykamal.flows.local import Machine
     from pykamal.flows.notify import Notifications
     from pykamal.remote.executor import Executor
     from pykamal.remote.lock import LockWait
@@ -25,6 +26,7 @@ class Run:
     selection: Selection
     output: Output
     executor: Executor  # SSH executor (or a recording fake in unit tests / --plan)
+    local: Machine  # this machine (recorded along with the executor in unit tests / --plan)
     skip_hooks: bool = False
     command: str | None = None  # for KAMAL_COMMAND / KAMAL_SUBCOMMAND in hooks
     subcommand: str | None = None
@@ -86,24 +88,30 @@ def make_run(
     """The Run of one command on ``config``, acting on the hosts and roles the filters pick.
 
     Without an ``executor``: a recorder under ``plan`` (its own lines kept quiet), SSH otherwise.
+    Under ``plan`` this machine's commands go to the same recorder and its files are left alone.
     """
     from pykamal.config.selection import select
+    from pykamal.flows.local import Machine
     from pykamal.remote.runtime import ssh_executor
 
     config.secrets.on_read(output.secret_read)
-    if executor is None:
-        if plan:
-            from pykamal.remote.fake import RecordingExecutor
-            from pykamal.remote.output import Output
+    if plan:
+        from pykamal.remote.fake import RecordingExecutor
+        from pykamal.remote.output import Output
 
+        if executor is None:
             executor = RecordingExecutor(output=Output("error"))
-        else:
+        local = Machine.recording(executor)
+    else:
+        if executor is None:
             executor = ssh_executor(config, output)
+        local = Machine.real(output)
     return Run(
         config=config,
         selection=select(config, hosts=hosts, roles=roles, primary=primary),
         output=output,
         executor=executor,
+        local=local,
         skip_hooks=skip_hooks,
         command=command,
         subcommand=subcommand,

@@ -12,6 +12,7 @@ from pykamal.config import load_config
 from pykamal.config.model import Config
 from pykamal.config.selection import select
 from pykamal.flows.context import Run
+from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output
 
@@ -119,6 +120,7 @@ def make_run(
         selection=select(config, hosts=hosts, roles=roles),
         output=output,
         executor=executor,
+        local=Machine.recording(executor),
         skip_hooks=True,
         command="accessory",
     )

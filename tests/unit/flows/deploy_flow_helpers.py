@@ -13,6 +13,7 @@ from typing import Any
 from pykamal.config import load_config
 from pykamal.config.selection import select
 from pykamal.flows.context import Run
+from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output
 
@@ -109,6 +110,7 @@ class Project:
             selection=select(config, hosts=hosts, roles=roles),
             output=output,
             executor=executor,
+            local=Machine.recording(executor),
             command=command,
             subcommand=subcommand,
         )

@@ -18,7 +18,7 @@ from build_flow_helpers import (
 
 from pykamal.errors import PykamalError
 from pykamal.flows import build
-from pykamal.remote.local import LocalExecutor
+from pykamal.flows.local import DiskWorkspace
 
 LOCAL_CONTEXT = BASE.replace("  arch: amd64\n", "  arch: amd64\n  context: .\n")
 
@@ -211,7 +211,7 @@ def test_unreachable_remote_builder_is_named(in_project: Path) -> None:
 def test_missing_dockerfile(in_project: Path) -> None:
     text = builder_section("  arch: amd64\n  context: .\n  dockerfile: Dockerfile.prod\n")
     run, _, _ = make_run(load(in_project, text))
-    real = dataclasses.replace(run, executor=LocalExecutor(run.output))  # checks the real file system
+    real = dataclasses.replace(run, local=dataclasses.replace(run.local, workspace=DiskWorkspace()))
     with pytest.raises(PykamalError, match=r"Missing Dockerfile\.prod"):
         build.check_dockerfile(real)
     (in_project / "Dockerfile.prod").write_text("FROM scratch\n")
@@ -235,6 +235,9 @@ def test_clone_build_when_no_context_is_set(in_project: Path) -> None:
         "Building from a local git clone, so ignoring these uncommitted changes:\n M app.rb"
         in stream.getvalue()
     )
+    clone_dir = ex.commands("localhost")[clone].split()[2]
+    assert run.local.workspace.changes == [("make_directory", clone_dir)]  # only recorded
+    assert not Path(clone_dir).exists()
 
 
 def test_existing_clone_is_reset_to_head(in_project: Path) -> None:
