@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,7 @@ def test_error_pages_and_assets_are_ready_before_booting(tls_project: Project) -
 def test_app_boot_without_a_version_boots_the_latest_tag(tmp_path: Path) -> None:
     project = Project(tmp_path)
     run = project.run(hosts="h1", roles="web", command="app", subcommand="boot")
-    run.config.__dict__["_declared_version"] = None
+    run = dataclasses.replace(run, config=dataclasses.replace(run.config, version=None))
     executor = scripted(run.executor)  # type: ignore[arg-type]
     go(app_flow.boot(run))
     boot = next(c for c in executor.commands("h1") if "docker run --detach" in c)

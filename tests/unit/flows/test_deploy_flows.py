@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from pathlib import Path
 
@@ -295,6 +296,37 @@ def test_hooks_run_in_order_with_kamals_environment(project: Project) -> None:
     assert env["post-deploy"]["KAMAL_RUNTIME"].isdigit()
     assert env["pre-deploy"]["KAMAL_COMMAND"] == "deploy"
     assert env["pre-deploy"]["KAMAL_VERSION"] == "v2" and env["pre-deploy"]["KAMAL_SERVICE"] == "app"
+
+
+COUNTING_PASSWORD_MANAGER = """#!/bin/sh
+echo "$*" >> "{calls}"
+printf '%s\\n' "{value}"
+"""
+
+
+def test_a_deploy_asks_the_password_manager_once(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a password manager on PATH that counts its calls, read through $(...) in .kamal/secrets
+    bin_dir, calls = tmp_path / "bin", tmp_path / "password-manager-calls"
+    bin_dir.mkdir()
+    manager = bin_dir / "counting-pm"
+    manager.write_text(COUNTING_PASSWORD_MANAGER.format(calls=calls, value=SECRET))
+    manager.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    (project.root / ".kamal" / "secrets").write_text(
+        f"KAMAL_REGISTRY_PASSWORD={REGISTRY_PASSWORD}\nDB_PASSWORD=$(counting-pm get db)\n"
+    )
+    project.add_hooks("pre-connect", "pre-deploy", "post-deploy")  # each gets the secrets
+    run = project.run()
+    executor = scripted(run.executor, RUNNING_V1)  # type: ignore[arg-type]
+    go(deploy.deploy(run, skip_push=True))
+    runs = dict(project.hook_runs())
+    assert sorted(runs) == ["post-deploy", "pre-connect", "pre-deploy"]
+    assert all(env["DB_PASSWORD"] == SECRET for env in runs.values())
+    boots = [c for c in executor.calls if c.kind == "run" and "docker run --detach" in c.display]
+    assert len(boots) == 4 and all(call.stdin == f"DB_PASSWORD={SECRET}\n" for call in boots)
+    assert calls.read_text().splitlines() == ["get db"]
 
 
 def test_boot_limit_makes_groups_with_their_own_hooks(tmp_path: Path) -> None:
