@@ -146,7 +146,7 @@ SAFE_NAME = re.compile(r"(?!.*\.\.)[A-Za-z0-9_.-]+")
 
 def recorded_lines(field: str, value: str, monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, list[str]]:
     """Exit status, error output and the shell lines of every remote command, in order."""
-    from pykamal.flows import plan
+    from pykamal.cli import running
     from pykamal.remote.fake import RecordingExecutor
 
     executors: list[RecordingExecutor] = []
@@ -156,9 +156,11 @@ def recorded_lines(field: str, value: str, monkeypatch: pytest.MonkeyPatch) -> t
         original_init(self, *args, **kwargs)
         executors.append(self)
 
-    original_make = plan.make
+    original_make = running.make_run
     monkeypatch.setattr(RecordingExecutor, "__init__", remembering_init)
-    monkeypatch.setattr(plan, "make", lambda g, c, s, *, plan, **o: original_make(g, c, s, plan=True, **o))
+    monkeypatch.setattr(
+        running, "make_run", lambda c, s=None, *, plan=False, **o: original_make(c, s, plan=True, **o)
+    )
     template, command = FIELDS[field]
     data = _merge(BASE, _fill(template, value))
     files = {"config/deploy.yml": yaml.safe_dump(data, allow_unicode=True), ".kamal/secrets": "S=x\n"}
