@@ -22,9 +22,10 @@ def _run(
     subcommand: str, step: Callable[[Run], Awaitable[None]], output: str | None = None, no_cache: bool = False
 ) -> None:
     from pykamal.cli.running import make_run
+    from pykamal.flows.context import BuildOptions
     from pykamal.remote.runtime import run_async
 
-    run = make_run("build", subcommand, output=output, no_cache=no_cache)
+    run = make_run("build", subcommand, build=BuildOptions(output=output, no_cache=no_cache))
 
     async def main() -> None:
         try:

@@ -121,6 +121,7 @@ def deploy(
 ) -> None:
     from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
+    from pykamal.flows.context import BuildOptions
 
     if skip_canary and canary_hosts is not None:
         from pykamal.errors import UsageError
@@ -138,8 +139,7 @@ def deploy(
             canary=_canary_settings(run, canary_hosts, canary_fail_open, skip_canary),
         ),
         plan=plan,
-        skip_push=skip_push,
-        no_cache=no_cache,
+        build=BuildOptions(no_cache=no_cache),
     )
 
 
@@ -153,6 +153,7 @@ def deploy(
 def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
     from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
+    from pykamal.flows.context import BuildOptions
 
     execute(
         "redeploy",
@@ -165,8 +166,7 @@ def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: b
             skip_release=skip_release,
         ),
         plan=plan,
-        skip_push=skip_push,
-        no_cache=no_cache,
+        build=BuildOptions(no_cache=no_cache),
     )
 
 
@@ -180,6 +180,7 @@ def redeploy(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: b
 def setup(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool, plan: bool) -> None:
     from pykamal.cli.running import execute
     from pykamal.flows import deploy as flow
+    from pykamal.flows.context import BuildOptions
 
     execute(
         "setup",
@@ -188,8 +189,7 @@ def setup(skip_push: bool, no_cache: bool, no_rollback: bool, skip_release: bool
             run, skip_push=skip_push, rollback_on_failure=not no_rollback, skip_release=skip_release
         ),
         plan=plan,
-        skip_push=skip_push,
-        no_cache=no_cache,
+        build=BuildOptions(no_cache=no_cache),
     )
 
 

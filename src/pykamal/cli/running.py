@@ -9,7 +9,7 @@ from pykamal.cli.context import get_globals
 
 if TYPE_CHECKING:
     from pykamal.config.selection import Selection
-    from pykamal.flows.context import Run
+    from pykamal.flows.context import BuildOptions, Run
     from pykamal.remote.executor import Executor
 
 T = TypeVar("T")
@@ -21,7 +21,7 @@ def make_run(
     *,
     plan: bool = False,
     executor: Executor | None = None,
-    **options: object,
+    build: BuildOptions | None = None,
 ) -> Run:
     """The Run for this invocation: its config (loaded once), host and role filters, output."""
     from pykamal.flows import context
@@ -45,7 +45,7 @@ def make_run(
         plan=plan,
         executor=executor,
         lock_wait=lock_wait,
-        **options,
+        build=build,
     )
 
 
@@ -65,13 +65,13 @@ def execute(
     flow: Callable[[Run], Awaitable[T]],
     *,
     plan: bool = False,
-    **options: object,
+    build: BuildOptions | None = None,
 ) -> T:
     """Build the Run from the global options and run ``flow`` on it (closing connections after)."""
     from pykamal.flows.plan import run_flow
     from pykamal.remote.runtime import run_async
 
-    run = make_run(command, subcommand, plan=plan, executor=None, **options)
+    run = make_run(command, subcommand, plan=plan, build=build)
     return run_async(lambda: run_flow(run, flow))
 
 

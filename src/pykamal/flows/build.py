@@ -51,8 +51,7 @@ class LocalDocker:
 async def push(run: Run) -> None:
     """Build the image here (or on the configured builder) and push it to the registry.
 
-    Options from ``run.options``: ``output`` (buildx export type, default ``registry``) and
-    ``no_cache``.
+    ``run.build``: the buildx export type (default ``registry``) and ``no_cache``.
     """
     with run.output.step(LOCALHOST, "build and push"):
         await build_and_push(run)
@@ -60,8 +59,8 @@ async def push(run: Run) -> None:
 
 async def build_and_push(run: Run) -> None:
     config = run.config
-    output_type = str(run.options.get("output") or "registry")
-    no_cache = bool(run.options.get("no_cache"))
+    output_type = run.build.output or "registry"
+    no_cache = run.build.no_cache
     await run.pre_connect()
     tools = await inspect_local_docker(run)
     kind = commands.mode(config.builder, tools.arch)
@@ -506,8 +505,8 @@ async def details(run: Run) -> None:
 async def dev(run: Run) -> None:
     """Build the working tree (tags suffixed ``-dirty``), warning about files git does not have."""
     config = run.config
-    output_type = str(run.options.get("output") or "docker")
-    no_cache = bool(run.options.get("no_cache"))
+    output_type = run.build.output or "docker"
+    no_cache = run.build.no_cache
     tools = await inspect_local_docker(run)
     use_buildx = choose_build_tool(run, tools, output_type)
     await warn_about_dirty_files(run)

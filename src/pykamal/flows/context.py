@@ -6,7 +6,6 @@ one SSH connection per host, one lock, and the version pinned at the start.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,14 @@ if TYPE_CHECKING:
     from pykamal.remote.output import Output
 
 
+@dataclass(frozen=True)
+class BuildOptions:
+    """How ``build push|deliver|dev`` (and deploys) build the image."""
+
+    output: str | None = None  # buildx export type (``--output``); None: the command's default
+    no_cache: bool = False
+
+
 @dataclass
 class Run:
     config: Config
@@ -31,7 +38,7 @@ class Run:
     command: str | None = None  # for KAMAL_COMMAND / KAMAL_SUBCOMMAND in hooks
     subcommand: str | None = None
     plan: bool = False  # dry run: the executor only records and prints
-    options: Mapping[str, object] = field(default_factory=dict)
+    build: BuildOptions = field(default_factory=BuildOptions)
     pre_connect_done: bool = False
     notifications: Notifications | None = None  # the webhooks of a deploy-like run (x-pykamal/notify)
     lock_wait: LockWait | None = None  # --lock-wait: wait for a lock held by another deploy
@@ -83,7 +90,7 @@ def make_run(
     plan: bool = False,
     executor: Executor | None = None,
     lock_wait: LockWait | None = None,
-    **options: object,
+    build: BuildOptions | None = None,
 ) -> Run:
     """The Run of one command on ``config``, acting on the hosts and roles the filters pick.
 
@@ -116,6 +123,6 @@ def make_run(
         command=command,
         subcommand=subcommand,
         plan=plan,
-        options=options,
         lock_wait=lock_wait,
+        build=build or BuildOptions(),
     )

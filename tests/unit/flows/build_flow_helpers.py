@@ -8,7 +8,7 @@ from pathlib import Path
 from pykamal.config import load_config
 from pykamal.config.model import Config
 from pykamal.config.selection import select
-from pykamal.flows.context import Run
+from pykamal.flows.context import BuildOptions, Run
 from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output
@@ -55,7 +55,8 @@ def make_run(
     *,
     hosts: str | None = None,
     roles: str | None = None,
-    **options: object,
+    output_type: str | None = None,
+    no_cache: bool = False,
 ) -> tuple[Run, RecordingExecutor, io.StringIO]:
     stream = io.StringIO()
     output = Output("info", stream=stream, err_stream=stream, color=False)
@@ -68,7 +69,7 @@ def make_run(
         local=Machine.recording(executor),
         skip_hooks=True,
         command="build",
-        options=options,
+        build=BuildOptions(output=output_type, no_cache=no_cache),
     )
     return run, executor, stream
 

@@ -96,7 +96,7 @@ def test_pack_and_cloud_builders_log_in_locally(in_project: Path, builder: str) 
 
 
 def test_export_to_the_local_image_store_needs_no_login(in_project: Path) -> None:
-    _, ex, _ = push(in_project, LOCAL_CONTEXT, output="docker")
+    _, ex, _ = push(in_project, LOCAL_CONTEXT, output_type="docker")
     assert ex.hosts_for(r"docker login") == []
     assert index_of(ex, "localhost", r"--output=type=docker")
 
