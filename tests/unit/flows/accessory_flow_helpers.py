@@ -8,13 +8,12 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from flow_runs import recorded_run
+
 from pykamal.config import load_config
 from pykamal.config.model import Config
-from pykamal.config.selection import select
 from pykamal.flows.context import Run
-from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
-from pykamal.remote.output import Output
 
 SECRET = "s3cr3t-Value-9d1e"
 REGISTRY_PASSWORD = "reg-Pa55-4b7a"
@@ -112,19 +111,7 @@ def load(root: Path, text: str = CONFIG, secrets: str = SECRETS) -> Config:
 def make_run(
     config: Config, *, hosts: str | None = None, roles: str | None = None
 ) -> tuple[Run, RecordingExecutor, io.StringIO]:
-    stream = io.StringIO()
-    output = Output("info", stream=stream, err_stream=stream, color=False)
-    executor = RecordingExecutor(output=output)
-    run = Run(
-        config=config,
-        selection=select(config, hosts=hosts, roles=roles),
-        output=output,
-        executor=executor,
-        local=Machine.recording(executor),
-        skip_hooks=True,
-        command="accessory",
-    )
-    return run, executor, stream
+    return recorded_run(config, command="accessory", hosts=hosts, roles=roles, skip_hooks=True)
 
 
 def run_flow(coroutine: Coroutine[Any, Any, Any]) -> Any:

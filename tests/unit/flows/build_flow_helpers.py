@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from flow_runs import recorded_run
+
 from pykamal.config import load_config
 from pykamal.config.model import Config
-from pykamal.config.selection import select
 from pykamal.flows.context import BuildOptions, Run
-from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
-from pykamal.remote.output import Output
 
 CANARY = "canary-Pa55word-7f3e9c"
 
@@ -58,20 +57,8 @@ def make_run(
     output_type: str | None = None,
     no_cache: bool = False,
 ) -> tuple[Run, RecordingExecutor, io.StringIO]:
-    stream = io.StringIO()
-    output = Output("info", stream=stream, err_stream=stream, color=False)
-    executor = RecordingExecutor(output)
-    run = Run(
-        config=config,
-        selection=select(config, hosts=hosts, roles=roles),
-        output=output,
-        executor=executor,
-        local=Machine.recording(executor),
-        skip_hooks=True,
-        command="build",
-        build=BuildOptions(output=output_type, no_cache=no_cache),
-    )
-    return run, executor, stream
+    build = BuildOptions(output=output_type, no_cache=no_cache)
+    return recorded_run(config, command="build", hosts=hosts, roles=roles, skip_hooks=True, build=build)
 
 
 def local_commands(executor: RecordingExecutor) -> list[str]:

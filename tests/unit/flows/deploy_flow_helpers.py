@@ -10,10 +10,10 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
+from flow_runs import recorded_run
+
 from pykamal.config import load_config
-from pykamal.config.selection import select
 from pykamal.flows.context import Run
-from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output
 
@@ -103,17 +103,16 @@ class Project:
             os.chdir(cwd)
         config = _absolute_paths(config, self.root)
         output = Output("debug", stream=io.StringIO(), err_stream=io.StringIO(), color=False)
-        executor = executor or RecordingExecutor(output=output)
-        executor.output = output
-        return Run(
-            config=config,
-            selection=select(config, hosts=hosts, roles=roles),
-            output=output,
-            executor=executor,
-            local=Machine.recording(executor),
+        run, _, _ = recorded_run(
+            config,
             command=command,
             subcommand=subcommand,
+            output=output,
+            executor=executor,
+            hosts=hosts,
+            roles=roles,
         )
+        return run
 
 
 def _absolute_paths(config: Any, root: Path) -> Any:
