@@ -64,22 +64,53 @@ def read_file(path: str, env: dict[str, str]) -> dict[Any, Any]:
     if not isinstance(data, dict):
         kind = "a list" if isinstance(data, list) else f"a single value ({str(data)[:40]!r})"
         raise ConfigError(f"{path}: should be a hash of settings (key: value), not {kind}")
-    try:
-        looped = _contains_itself(data, ())
-    except RecursionError:
-        raise ConfigError(f"{path}: values are nested too deeply") from None
-    if looped:
-        raise ConfigError(f"{path}: a YAML alias refers to a value that contains it (a loop)")
+    _check_aliases(data, path)
     return data
 
 
-def _contains_itself(value: Any, parents: tuple[int, ...]) -> bool:
-    if not isinstance(value, dict | list):
-        return False
-    if id(value) in parents:
-        return True
-    children = value.values() if isinstance(value, dict) else value
-    return any(_contains_itself(child, (*parents, id(value))) for child in children)
+# Far above any real deploy.yml (aliases shared a few times), far below what stalls a run.
+MAX_EXPANDED_VALUES = 100_000
+
+
+def _check_aliases(data: Any, path: str) -> None:
+    """Refuse alias loops and alias chains that expand to more values than a config can hold."""
+    size = expanded_size(data)
+    if size is None:
+        raise ConfigError(f"{path}: a YAML alias refers to a value that contains it (a loop)")
+    if size > MAX_EXPANDED_VALUES:
+        raise ConfigError(
+            f"{path}: YAML aliases expand to more than {MAX_EXPANDED_VALUES:,} values "
+            "(an alias bomb?); write the repeated values out or share fewer levels"
+        )
+
+
+def expanded_size(root: Any) -> int | None:
+    """How many values the data holds once every alias is expanded; None when an alias loops.
+
+    Each shared hash or list is measured once (memoised by identity), so this is linear in the
+    number of distinct values whatever the nesting depth.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        value, children_done = stack.pop()
+        if not isinstance(value, dict | list):
+            continue
+        key = id(value)
+        children = list(value.values()) if isinstance(value, dict) else value
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            return None
+        open_nodes.add(key)
+        stack.append((value, True))
+        stack.extend((child, False) for child in children)
+    return sizes.get(id(root), 1)
 
 
 def load(

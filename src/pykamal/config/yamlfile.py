@@ -175,6 +175,7 @@ def parse_yaml(text: str, filename: str, line_map: list[int] | None = None) -> A
     if _LOADER is None:
         _LOADER = _loader_class()
     try:
+        _check_nesting(text, filename, line_map)
         return yaml.load(text, Loader=_LOADER)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -186,6 +187,24 @@ def parse_yaml(text: str, filename: str, line_map: list[int] | None = None) -> A
     except yaml.YAMLError as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"{filename}: {message}") from None
+
+
+MAX_NESTING = 500
+
+
+def _check_nesting(text: str, filename: str, line_map: list[int] | None) -> None:
+    """Refuse very deep nesting before building it: the C composer recurses and would crash."""
+    import yaml
+
+    depth = 0
+    for event in yaml.parse(text, Loader=_LOADER):  # type: ignore[arg-type]
+        if isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+            depth += 1
+            if depth > MAX_NESTING:
+                line = _source_line(event.start_mark.line if event.start_mark else 0, line_map)
+                raise ConfigError(f"{filename}:{line}: values are nested more than {MAX_NESTING} levels deep")
+        elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            depth -= 1
 
 
 def _source_line(rendered_line: int, line_map: list[int] | None) -> int:

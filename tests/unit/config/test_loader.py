@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from config_helpers import BASE
 
+import pykamal
 from pykamal.config import load_config
-from pykamal.config.loader import destination_file, load_raw
+from pykamal.config.loader import MAX_EXPANDED_VALUES, destination_file, expanded_size, load_raw
 from pykamal.errors import ConfigError
 
 
@@ -130,3 +135,69 @@ def test_self_referencing_alias_is_refused(write_config: Callable[..., str]) -> 
 def test_shared_aliases_are_fine(write_config: Callable[..., str]) -> None:
     text = "x-h: &h [10.0.0.1]\n" + BASE.replace("servers: [10.0.0.1]", "servers:\n  web: *h\n  jobs: *h")
     assert load_config(write_config(text), version="v").role("jobs").hosts == ("10.0.0.1",)
+
+
+def alias_bomb(levels: int, width: int = 9) -> str:
+    """The classic "billion laughs": each level lists the previous one ``width`` times."""
+    lines = ["x-bomb:", "  l0: &l0 [" + ", ".join(["lol"] * width) + "]"]
+    for level in range(1, levels):
+        lines.append(f"  l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def run_config_cli() -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(Path(pykamal.__file__).parent.parent)}
+    return subprocess.run(
+        [sys.executable, "-m", "pykamal", "config", "--version", "v"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+
+
+def test_alias_bomb_through_the_cli_is_refused_quickly(write_config: Callable[..., str]) -> None:
+    write_config(BASE + "unknown_key: 1\n")
+    started = time.monotonic()
+    run_config_cli()  # the same start-up and refusal without a bomb: what a loaded machine adds
+    baseline = time.monotonic() - started
+    write_config(BASE + alias_bomb(9))
+    started = time.monotonic()
+    result = run_config_cli()
+    elapsed = time.monotonic() - started
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "config/deploy.yml: YAML aliases expand to more than 100,000 values" in result.stderr
+    assert elapsed < 2 or elapsed - baseline < 1, (elapsed, baseline)
+
+
+def test_deep_alias_chains_are_measured_once_per_shared_value(write_config: Callable[..., str]) -> None:
+    path = write_config(BASE + alias_bomb(60, width=2))
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match="alias bomb"):
+        load_config(path, version="v")
+    assert time.monotonic() - started < 1
+
+
+def test_aliases_below_the_cap_load(write_config: Callable[..., str]) -> None:
+    path = write_config(BASE + alias_bomb(5))  # 9**5 values
+    assert 9**5 < (expanded_size(load_raw(path)) or 0) <= MAX_EXPANDED_VALUES
+
+
+def test_a_loop_inside_shared_values_is_still_found(write_config: Callable[..., str]) -> None:
+    text = BASE + "x-a: &a\n  shared: &s [1, 2]\n  again: *s\n  inner: &i\n    back: *i\n"
+    with pytest.raises(ConfigError, match="a loop"):
+        load_config(write_config(text), version="v")
+
+
+def test_very_deep_nesting_is_refused_not_crashed(write_config: Callable[..., str]) -> None:
+    write_config(BASE + "x-deep: " + "[" * 50_000 + "]" * 50_000 + "\n")
+    result = run_config_cli()
+    assert result.returncode == 1
+    assert result.stderr.strip() == "ERROR config/deploy.yml:6: values are nested more than 500 levels deep"
+
+
+def test_nesting_up_to_the_limit_loads(write_config: Callable[..., str]) -> None:
+    path = write_config(BASE + "x-deep: " + "[" * 499 + "]" * 499 + "\n")
+    assert load_config(path, version="v").service == "app"
