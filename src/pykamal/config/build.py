@@ -11,7 +11,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from pykamal import KAMAL_COMPAT_VERSION
-from pykamal.config import extensions, model, validate
+from pykamal.config import extensions, model, names, validate
 from pykamal.config.rubyish import blank, deep_merge, present, to_s, truthy
 from pykamal.errors import ConfigError
 from pykamal.secrets import Secrets
@@ -30,6 +30,10 @@ def build_config(
     version: str | None,
     secrets_inline: InlineRunner | None = None,
 ) -> model.Config:
+    if version:
+        problem = names.tag_problem(version)
+        if problem:
+            raise ConfigError(f"--version: {problem}")
     service = to_s(raw.get("service")) if raw.get("service") is not None else ""
     role_hosts = {name: _tagged_hosts(raw, name) for name in _role_names(raw)}
     registry = _registry(raw.get("registry") or {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from pykamal.config import names
 from pykamal.config.rubyish import deep_merge
 from pykamal.config.yamlfile import parse_yaml
 from pykamal.errors import ConfigError
@@ -32,6 +33,10 @@ def erb_environment(destination: str | None) -> dict[str, str]:
 
 def load_raw(config_file: str, destination: str | None = None) -> dict[Any, Any]:
     """The merged settings of the base file and, with a destination, its destination file."""
+    if destination is not None:
+        problem = names.name_problem(destination, "destination")
+        if problem:
+            raise ConfigError(f"destination: {problem}")
     files = [config_file] + ([destination_file(config_file, destination)] if destination is not None else [])
     env = erb_environment(destination)
     merged: dict[Any, Any] = {}

@@ -39,7 +39,14 @@ class AnyHash(_Kind):
 
 
 class HostList(_Kind):
-    """A list of ``host`` or ``{host: tag}`` / ``{host: [tags]}`` entries."""
+    """A list of ``host`` or ``{host: tag}`` / ``{host: [tags]}`` entries.
+
+    ``ssh``: the entries are servers reached over SSH (checked as host names); proxy hosts are
+    HTTP host names and may hold wildcards.
+    """
+
+    def __init__(self, ssh: bool = True) -> None:
+        self.ssh = ssh
 
 
 class SshConfigFiles(_Kind):
@@ -182,7 +189,7 @@ PROXY_RUN = Fields(
 PROXY = Fields(
     {
         "host": STRING,
-        "hosts": HostList(),
+        "hosts": HostList(ssh=False),
         "app_port": INTEGER,
         "ssl": SslSetting(),
         "ssl_redirect": BOOLEAN,

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
-from pykamal.config import extensions, schema
+from pykamal.config import extensions, names, schema
 from pykamal.config.rubyish import blank, present, to_s, truthy
 from pykamal.errors import ConfigError
 
@@ -126,7 +126,7 @@ class Checker:
             if not ok:
                 self.type_error("array", "string")
         elif isinstance(kind, schema.HostList):
-            self.check_hosts(value)
+            self.check_hosts(value, ssh=kind.ssh)
         elif isinstance(kind, schema.SshConfigFiles):
             if isinstance(value, list):
                 self.check_list_of(value, "string")
@@ -152,7 +152,7 @@ class Checker:
             with self.at(index):
                 self.check_type(item, item_type)
 
-    def check_hosts(self, value: Any) -> None:
+    def check_hosts(self, value: Any, ssh: bool = True) -> None:
         self.check_type(value, "array")
         for index, entry in enumerate(value):
             with self.at(index):
@@ -161,10 +161,19 @@ class Checker:
                     if len(entry) != 1:
                         self.error("multiple hosts found")
                     host, tags = next(iter(entry.items()))
+                    if ssh:
+                        self.check_host(host)
                     with self.at(host):
                         self.check_type(tags, "string", "array")
                         if isinstance(tags, list):
                             self.check_list_of(tags, "string")
+                elif ssh:
+                    self.check_host(entry)
+
+    def check_host(self, host: Any) -> None:
+        problem = names.host_problem(to_s(host))
+        if problem:
+            self.error(problem)
 
     def check_paths(self, value: Any) -> None:
         self.check_type(value, "array")
@@ -210,8 +219,10 @@ def _extension(key: Any) -> bool:
 
 def validate(raw: dict[Any, Any]) -> None:
     """Check every section of the merged configuration; raises ConfigError on the first problem."""
+    _refuse_nul_bytes(raw)
     Checker().check_fields(raw, schema.ROOT, allow_extensions=True)
     _validate_servers(raw)
+    _check_value(Checker("image"), raw.get("image"), names.repository_problem)
     _validate_registry(raw.get("registry") or {}, "registry")
     for name, accessory in (raw.get("accessories") or {}).items():
         _validate_accessory(name, accessory, raw)
@@ -228,6 +239,35 @@ def validate(raw: dict[Any, Any]) -> None:
     extensions.validate(raw)
 
 
+def _refuse_nul_bytes(raw: dict[Any, Any]) -> None:
+    """A NUL byte cannot travel in a command line or an SSH request: refuse it wherever it is."""
+    seen: set[int] = set()
+    stack: list[tuple[Any, str]] = [(raw, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            if "\0" in value:
+                Checker(path).error("contains a NUL byte")
+            continue
+        if not isinstance(value, dict | list) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and "\0" in key:
+                Checker(path).error(f"the key {key!r} contains a NUL byte")
+            stack.append((item, "/".join(part for part in (path, to_s(key)) if part)))
+
+
+def _check_value(checker: Checker, value: Any, rule: Any, *args: Any) -> None:
+    """Apply a ``names`` rule to a present scalar value, reporting at the checker's key."""
+    if value is None or isinstance(value, dict | list):
+        return
+    problem = rule(to_s(value), *args)
+    if problem:
+        checker.error(problem)
+
+
 def _validate_servers(raw: dict[Any, Any]) -> None:
     servers = raw.get("servers")
     checker = Checker("servers")
@@ -238,6 +278,7 @@ def _validate_servers(raw: dict[Any, Any]) -> None:
     if not isinstance(servers, dict):
         return
     for name in sorted(servers, key=to_s):
+        _check_value(Checker("servers"), name, names.name_problem, "role name")
         role = servers[name]
         checker = Checker(f"servers/{to_s(name)}")
         checker.check_type(role, "array", "hash")
@@ -262,6 +303,8 @@ def _validate_registry(registry: Any, context: str) -> None:
     rest = {k: v for k, v in registry.items() if k not in ("username", "password")}
     checker.check_fields(rest, schema.REGISTRY)
     server = registry.get("server")
+    with checker.at("server"):
+        _check_value(checker, server, names.registry_problem)
     if server is not None and re.match(r"^localhost[:$]", to_s(server), re.MULTILINE):
         return
     for key in ("username", "password"):
@@ -275,11 +318,20 @@ def _validate_registry(registry: Any, context: str) -> None:
 
 
 def _validate_accessory(name: Any, accessory: Any, raw: dict[Any, Any]) -> None:
+    _check_value(Checker("accessories"), name, names.name_problem, "accessory name")
     context = f"accessories/{to_s(name)}"
     checker = Checker(context)
     checker.check_fields(accessory, schema.ACCESSORY)
+    with checker.at("service"):
+        _check_value(checker, accessory.get("service"), names.name_problem, "service name")
+    with checker.at("image"):
+        _check_value(checker, accessory.get("image"), names.reference_problem)
+    _check_accessory_paths(checker, accessory)
     if len([k for k in accessory if k in schema.ACCESSORY_HOST_KEYS]) != 1:
         checker.error("specify one of `host`, `hosts`, `role`, `roles`, `tag` or `tags`")
+    if "host" in accessory:
+        with checker.at("host"):
+            checker.check_host(accessory["host"])
     checker.check_labels(accessory.get("labels"))
     checker.check_docker_options(accessory.get("options"))
     if blank(accessory.get("image")):
@@ -297,6 +349,23 @@ def _validate_accessory(name: Any, accessory: Any, raw: dict[Any, Any]) -> None:
         validate_proxy(accessory["proxy"], f"{context}/proxy")
     if present(accessory.get("registry")):
         _validate_registry(accessory["registry"], f"{context}/registry")
+
+
+def _check_accessory_paths(checker: Checker, accessory: dict[Any, Any]) -> None:
+    """``files`` remote paths and relative ``directories`` become paths under the service's folder."""
+    for key, side in (("files", "remote"), ("directories", "local")):
+        for index, entry in enumerate(accessory.get(key) or ()):
+            with checker.at(key), checker.at(index):
+                if isinstance(entry, dict):
+                    with checker.at(side):
+                        _check_value(checker, entry.get(side), names.relative_path_problem)
+                    continue
+                local, _, rest = to_s(entry).partition(":")
+                _check_value(
+                    checker,
+                    rest.partition(":")[0] if side == "remote" else local,
+                    names.relative_path_problem,
+                )
 
 
 def _role_names(raw: dict[Any, Any]) -> list[str]:
@@ -339,6 +408,9 @@ def _validate_boot(boot: Any) -> None:
 def _validate_builder(builder: Any) -> None:
     checker = Checker("builder")
     checker.check_fields(builder, schema.BUILDER)
+    if builder.get("remote") is not False:
+        with checker.at("remote"):
+            _check_value(checker, builder.get("remote"), names.docker_url_problem)
     cache = builder.get("cache")
     if truthy(cache) and truthy(cache.get("type")) and cache["type"] not in ("gha", "registry"):
         checker.error(f"Invalid cache type: {to_s(cache['type'])}")
@@ -359,14 +431,21 @@ def validate_env(env: Any, context: str) -> None:
         for key, value in env.items():
             with checker.at(key):
                 checker.check_type(value, "string")
+            _check_value(checker, key, names.env_name_problem)
         return
     checker.check_unknown(env, special)
     if "clear" in env:
         with checker.at("clear"):
             checker.check_kind(env["clear"], schema.HashOf("string"))
+            for key in env["clear"]:
+                _check_value(checker, key, names.env_name_problem)
     if "secret" in env:
         with checker.at("secret"):
             checker.check_list_of(env["secret"], "string")
+            for index, key in enumerate(env["secret"]):
+                with checker.at(index):
+                    for part in to_s(key).split(":", 1):
+                        _check_value(checker, part, names.env_name_problem)
     if "tags" in env:
         if context != "env":
             checker.error("tags are only allowed in the root env")
@@ -416,6 +495,17 @@ def _validate_output(output: Any) -> None:
 def _validate_ssh(ssh: Any) -> None:
     checker = Checker("ssh")
     checker.check_fields(ssh, schema.SSH)
+    if "user" in ssh:
+        with checker.at("user"):
+            problem = names.user_problem(to_s(ssh["user"]))
+            if problem:
+                checker.error(problem)
+    if ssh.get("proxy") is not None:
+        with checker.at("proxy"):
+            user, _, host = to_s(ssh["proxy"]).rpartition("@")
+            problem = (names.user_problem(user) if user else None) or names.host_problem(host)
+            if problem:
+                checker.error(problem)
     if "port" in ssh:
         port = ssh["port"]
         number = port if is_type(port, "integer") else None

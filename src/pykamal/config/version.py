@@ -11,6 +11,7 @@ import os
 import secrets
 import subprocess
 
+from pykamal.config.names import tag_problem
 from pykamal.errors import ConfigError
 
 
@@ -19,6 +20,9 @@ def resolve_version(declared: str | None, builder_context: str | None) -> str:
         return declared
     from_env = os.environ.get("VERSION")
     if from_env is not None:
+        problem = tag_problem(from_env)
+        if problem:
+            raise ConfigError(f"VERSION: {problem}")
         return from_env
     return git_version(clone_build=builder_context is None)
 

@@ -206,3 +206,79 @@ def test_minimum_version_comparison(write_config: Callable[..., str]) -> None:
         "Current version is 2.12.0, minimum required is 2.12.1"
     )
     assert error_for(write_config, BASE + "minimum_version: '2.13.0.beta'\n").startswith("Current version")
+
+
+HOSTILE_HOSTS = [
+    "web1$(touch X)",
+    "web1`id`",
+    "a&b",
+    "a;b",
+    "a|b",
+    "a b",
+    "web1\n* ",
+    "-oProxyCommand=x",
+    "a\x00",
+    "h:abc",
+    "[fe80::1",
+    "[::1]:0",
+]
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS)
+@pytest.mark.parametrize(
+    ("place", "key"),
+    [
+        ("servers: [{host}]", "servers/0"),
+        ("servers:\n  web: [{host}]", "servers/web/0"),
+        ("servers:\n  web:\n    hosts: [{host}]", "servers/web/hosts/0"),
+        ("servers:\n  web:\n    - {host}: [tag]", "servers/web/0"),
+    ],
+)
+def test_host_names_are_checked_at_load(
+    write_config: Callable[..., str], host: str, place: str, key: str
+) -> None:
+    import json
+
+    message = error_for(write_config, with_servers(place.format(host=json.dumps(host))))
+    assert message.startswith(f"{key}: ")
+    assert "host name" in message or "invalid port" in message or "NUL byte" in message
+
+
+@pytest.mark.parametrize("host", HOSTILE_HOSTS[:4])
+def test_accessory_hosts_are_checked_at_load(write_config: Callable[..., str], host: str) -> None:
+    import json
+
+    for form, key in (("host: {h}", "accessories/db/host"), ("hosts: [{h}]", "accessories/db/hosts/0")):
+        text = BASE + "accessories:\n  db:\n    image: mysql\n    " + form.format(h=json.dumps(host)) + "\n"
+        assert error_for(write_config, text).startswith(f"{key}: ")
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "web-1.example.com",
+        "bandcash_staging",
+        "10.0.0.1",
+        "10.0.0.1:2222",
+        "[fe80::1]",
+        "[::1]:2222",
+        "fe80::1",
+        "host.",
+    ],
+)
+def test_real_host_forms_load(write_config: Callable[..., str], host: str) -> None:
+    accepts(write_config, with_servers(f'servers: ["{host}"]'))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("user", "root$(id)"), ("user", "a b"), ("proxy", "ops@bastion;id")]
+)
+def test_ssh_user_and_proxy_are_checked_at_load(
+    write_config: Callable[..., str], field: str, value: str
+) -> None:
+    assert error_for(write_config, BASE + f'ssh:\n  {field}: "{value}"\n').startswith(f"ssh/{field}: ")
+
+
+def test_ssh_proxy_forms_load(write_config: Callable[..., str]) -> None:
+    for proxy in ("bastion", "ops@bastion", "ops@10.0.0.1:2222", "ops@[::1]:2222"):
+        accepts(write_config, BASE + f'ssh:\n  proxy: "{proxy}"\n')
