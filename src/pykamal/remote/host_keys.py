@@ -8,9 +8,12 @@ New keys (policy ``accept-new``) are appended to the first user file.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from pykamal.config.names import known_hosts_safe
 
 DEFAULT_USER_FILES = ("~/.ssh/known_hosts",)
 DEFAULT_GLOBAL_FILES = ("/etc/ssh/ssh_known_hosts",)
@@ -23,8 +26,13 @@ def known_hosts_name(host: str, port: int) -> str:
 
 @dataclass
 class KnownHostsFiles:
-    """Reads and caches known_hosts files (shared by every connection of a run)."""
+    """Reads and caches known_hosts files (shared by every connection of a run).
 
+    Lines that cannot be parsed are skipped, as OpenSSH does (asyncssh would refuse the whole
+    file); ``warn`` hears about them once per file.
+    """
+
+    warn: Callable[[str], None] | None = None
     _cache: dict[str, Any] = field(default_factory=dict)
 
     def load(self, path: str) -> Any:
@@ -35,8 +43,25 @@ class KnownHostsFiles:
                 text = Path(path).read_text(errors="replace")
             except OSError:
                 text = ""
-            self._cache[path] = asyncssh.import_known_hosts(text)
+            self._cache[path] = asyncssh.import_known_hosts(self._parsable(path, text))
         return self._cache[path]
+
+    def _parsable(self, path: str, text: str) -> str:
+        import asyncssh
+
+        kept: list[str] = []
+        skipped: list[int] = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            try:
+                asyncssh.import_known_hosts(line)
+            except ValueError:
+                skipped.append(number)
+                continue
+            kept.append(line)
+        if skipped and self.warn is not None:
+            more = f" (and {len(skipped) - 1} more)" if len(skipped) > 1 else ""
+            self.warn(f"{path}:{skipped[0]}: skipped a line that is not a known_hosts entry{more}")
+        return "\n".join(kept) + "\n" if kept else ""
 
     def forget(self, path: str) -> None:
         self._cache.pop(path, None)
@@ -73,10 +98,16 @@ class HostKeyCheck:
 
     def validate_unknown_key(self, host: str, addr: str, port: int, key: Any) -> bool:
         """Called for a key that is not trusted: record it if the host is new, else refuse."""
+        name = known_hosts_name(host, port)
+        if not known_hosts_safe(name):
+            self.rejected = (
+                f"host name {name!r} cannot be written to known_hosts (it holds characters that "
+                "known_hosts reads as separators or patterns); refusing its unknown key"
+            )
+            return False
         fingerprint = key.get_fingerprint()
         lookup_port = port if port != 22 else None
         known, _ca, _revoked = self.trusted(host, addr, lookup_port)
-        name = known_hosts_name(host, port)
         if known:
             old = ", ".join(sorted({k.get_fingerprint() for k in known}))
             self.rejected = (

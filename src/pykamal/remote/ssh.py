@@ -113,7 +113,7 @@ class SshExecutor:
         self._conns: dict[str, _Connection] = {}
         self._conn_locks: dict[str, asyncio.Lock] = {}
         self._start_semaphore: asyncio.Semaphore | None = None
-        self._known_hosts = KnownHostsFiles()
+        self._known_hosts = KnownHostsFiles(warn=self.output.warn)
         self._client_keys: list[Any] | None = None
         self._host_configs: dict[tuple[str, str, int], dict[str, Any]] = {}
         load_asyncssh()  # once, before any of its names are used

@@ -118,10 +118,14 @@ class SshSettings:
         )
 
     def proxy_command_for(self, host: str, port: int, user: str) -> list[str] | None:
-        """The proxy command with OpenSSH's %h %p %r tokens expanded, run through sh like OpenSSH."""
+        """The proxy command with OpenSSH's %h %n %p %r tokens expanded, run through sh like OpenSSH.
+
+        Each substitution is quoted for the shell, so a value can only ever be one word.
+        """
         if not self.proxy_command:
             return None
-        tokens = {"h": host, "p": str(port), "r": user, "%": "%"}
+        quoted_host = shlex.quote(host)
+        tokens = {"h": quoted_host, "n": quoted_host, "p": str(port), "r": shlex.quote(user), "%": "%"}
         out: list[str] = []
         text = self.proxy_command
         i = 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import stat
 import time
 from dataclasses import replace
@@ -232,6 +233,23 @@ def test_remote_port_forwarding_reaches_this_machine(farm: SshdFarm) -> None:
         return result.stdout
 
     assert run(main()).strip() == "hello through the tunnel"
+
+
+def test_a_bad_known_hosts_line_is_skipped_and_named(farm: SshdFarm, tmp_path: Path) -> None:
+    known_hosts = tmp_path / "known_hosts"
+    host = farm.addresses[1]
+    known_hosts.write_text(f"truncated-line\n{host} {farm.host(host).public_host_key()}\n")
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host *\n  IdentityFile {farm.client_key}\n  UserKnownHostsFile {known_hosts}\n")
+    errors = io.StringIO()
+    chosen = settings(farm, config_files=(str(config),), host_key_checking="strict")
+
+    async def main() -> str:
+        async with SshExecutor(chosen, Output("info", err_stream=errors, color=False)) as executor:
+            return (await executor.run(host, cmd("echo", "reached"))).stdout.strip()
+
+    assert run(main()) == "reached"
+    assert errors.getvalue().count(f"{known_hosts}:1: skipped a line") == 1
 
 
 def test_jump_host_and_proxy_command(farm: SshdFarm) -> None:

@@ -72,3 +72,27 @@ def test_recording_creates_the_ssh_directory(tmp_path: Path) -> None:
     verdict = HostKeyCheck("accept-new", (str(path),), (), KnownHostsFiles(), 22)
     assert verdict.validate_unknown_key("h3", "127.0.0.7", 22, key())
     assert path.exists() and (path.parent.stat().st_mode & 0o777) == 0o700
+
+
+def test_a_host_name_that_would_add_lines_or_patterns_is_never_written(tmp_path: Path) -> None:
+    for name in ("web1\n* ", "web1 *", "a,b", "*", "web\x00", "-oProxy"):
+        verdict = check(tmp_path)
+        assert not verdict.validate_unknown_key(name, name, 22, key())
+        assert verdict.rejected is not None and "known_hosts" in verdict.rejected
+    assert not (tmp_path / "known_hosts").exists()
+
+
+def test_unparsable_lines_are_skipped_with_one_warning_naming_file_and_line(tmp_path: Path) -> None:
+    server_key = key()
+    (tmp_path / "known_hosts").write_text(
+        "# comment\n" + "a-lone-word\n" + public_line("10.0.0.9", server_key) + "@bogus h ssh-ed25519 AAAA\n"
+    )
+    warnings: list[str] = []
+    files = KnownHostsFiles(warn=warnings.append)
+    for _ in range(3):  # every connection of a run shares the file: warned once
+        verdict = HostKeyCheck("strict", (str(tmp_path / "known_hosts"),), (), files)
+        trusted, _ca, _revoked = verdict.trusted("10.0.0.9", "10.0.0.9", None)
+        assert {k.get_fingerprint() for k in trusted} == {server_key.get_fingerprint()}
+    assert warnings == [
+        f"{tmp_path / 'known_hosts'}:2: skipped a line that is not a known_hosts entry (and 1 more)"
+    ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -121,3 +122,13 @@ def test_interactive_command_line() -> None:
         "2200",
         "bin/rails console",
     ]
+
+
+def test_proxy_command_substitutions_are_quoted_for_the_shell(tmp_path: Path) -> None:
+    settings = SshSettings(proxy_command="printf '%%s|' %h %p %r %n")
+    hostile = "web1$(touch ran)`touch ran`&touch ran;'\"*"
+    argv = settings.proxy_command_for(hostile, 22, "us er$(touch ran)")
+    assert argv is not None
+    result = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert result.stdout == f"{hostile}|22|us er$(touch ran)|{hostile}|"
+    assert not (tmp_path / "ran").exists()
