@@ -8,13 +8,14 @@ drives every host at once.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Protocol, TypeVar
 
 from pykamal.commands.base import Command
-from pykamal.remote.output import Output
-from pykamal.remote.result import FanOutError, Result
+from pykamal.remote.output import Output, new_command_id
+from pykamal.remote.result import CommandFailed, CommandTimeout, FanOutError, Result
 
 T = TypeVar("T")
 
@@ -61,6 +62,95 @@ class Executor(Protocol):
     async def __aenter__(self) -> Executor: ...
 
     async def __aexit__(self, *exc_info: object) -> None: ...
+
+
+class Streams:
+    """A running command's output: kept for its Result, shown through the Output, handed to on_line."""
+
+    def __init__(self, output: Output, command_id: str, on_line: LineCallback | None) -> None:
+        self.output = output
+        self.command_id = command_id
+        self.on_line = on_line
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+
+    def line(self, name: str, text: str) -> None:
+        """One line (with its line break, if it had one) from ``"stdout"`` or ``"stderr"``."""
+        (self.stdout if name == "stdout" else self.stderr).append(text)
+        self.output.command_output(self.command_id, text, name)
+        if self.on_line is not None:
+            self.on_line(name, text.rstrip("\n"))
+
+
+class Channel(Protocol):
+    """One started command, as a transport hands it to ``CommandRunner.run``."""
+
+    duration: float | None  # None: the time it took is measured by the runner
+
+    async def communicate(self, streams: Streams) -> int:
+        """Feed stdin, pass every output line to ``streams``; the exit status."""
+        ...
+
+    def kill(self) -> None:
+        """Stop it (timed out or cancelled)."""
+        ...
+
+    async def reap(self) -> None:
+        """After ``kill`` on a timeout: wait (briefly) for it to be gone."""
+        ...
+
+
+class CommandRunner:
+    """``run()`` for every executor: logging, masking, command ids, events, the Result and
+    ``CommandFailed``. An executor adds only its transport: ``_channel`` starts the command."""
+
+    output: Output
+    unnamed_host = ""  # the host name used when ``run`` is given an empty one
+
+    def _channel(self, host: str, command: Command) -> AbstractAsyncContextManager[Channel]:
+        raise NotImplementedError
+
+    def _timeout(self, timeout: float | None) -> float | None:
+        return timeout
+
+    async def run(
+        self,
+        host: str,
+        command: Command,
+        *,
+        timeout: float | None = None,
+        check: bool = True,
+        log_level: str = "info",
+        on_line: LineCallback | None = None,
+    ) -> Result:
+        """Run one command; raise ``CommandFailed`` on a non-zero exit when ``check``."""
+        host = host or self.unnamed_host
+        timeout = self._timeout(timeout)
+        display = command.display()
+        self.output.redactor.add_command(command)
+        command_id = new_command_id()
+        self.output.command_started(command_id, display, host, log_level)
+        started = time.monotonic()
+        streams = Streams(self.output, command_id, on_line)
+        async with self._channel(host, command) as channel:
+            try:
+                exit_status = await asyncio.wait_for(channel.communicate(streams), timeout)
+            except TimeoutError:
+                channel.kill()
+                await channel.reap()
+                self.output.command_finished(command_id, time.monotonic() - started, 124, log_level)
+                raise CommandTimeout(host, display, float(timeout or 0)) from None
+            except asyncio.CancelledError:
+                channel.kill()
+                raise
+        duration = channel.duration if channel.duration is not None else time.monotonic() - started
+        self.output.command_finished(command_id, duration, exit_status, log_level)
+        result = Result(
+            host, display, exit_status, "".join(streams.stdout), "".join(streams.stderr), duration
+        )
+        if check and exit_status != 0:
+            raise CommandFailed(result, self.output.redactor)
+        return result
 
 
 async def run_on(

@@ -18,9 +18,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from pykamal.commands.base import Command, Sensitive
-from pykamal.remote.executor import LineCallback
-from pykamal.remote.output import Output, new_command_id
-from pykamal.remote.result import CommandFailed, CommandTimeout, Result
+from pykamal.remote.executor import CommandRunner, Streams
+from pykamal.remote.output import Output
 
 
 @dataclass(frozen=True)
@@ -56,7 +55,7 @@ class Response:
         return self.matcher(display)
 
 
-class RecordingExecutor:
+class RecordingExecutor(CommandRunner):
     def __init__(self, output: Output | None = None) -> None:
         self.output = output or Output()
         self.calls: list[Call] = []
@@ -101,43 +100,16 @@ class RecordingExecutor:
         return [c for c in self.calls if c.kind == "upload" and (host is None or c.host == host)]
 
     # --- Executor ------------------------------------------------------------------------------
-    async def run(
-        self,
-        host: str,
-        command: Command,
-        *,
-        timeout: float | None = None,
-        check: bool = True,
-        log_level: str = "info",
-        on_line: LineCallback | None = None,
-    ) -> Result:
+    @contextlib.asynccontextmanager
+    async def _channel(self, host: str, command: Command) -> AsyncIterator[_Scripted]:
         display = command.display()
-        self.output.redactor.add_command(command)
         stdin = command.stdin.value if isinstance(command.stdin, Sensitive) else command.stdin
         self.calls.append(Call("run", host, display, command.shell(), stdin))
-        command_id = new_command_id()
-        self.output.command_started(command_id, display, host, log_level)
         response = next((r for r in self._responses if r.matches(host, display)), None)
         if response is None:
             response = Response(lambda _text: True)
         response.used += 1
-        if response.delay:
-            try:
-                await asyncio.wait_for(asyncio.sleep(response.delay), timeout)
-            except TimeoutError:
-                raise CommandTimeout(host, display, float(timeout or 0)) from None
-        if response.raises is not None:
-            raise response.raises
-        for name, text in (("stdout", response.stdout), ("stderr", response.stderr)):
-            for line in text.splitlines():
-                self.output.command_output(command_id, line, name)
-                if on_line is not None:
-                    on_line(name, line)
-        self.output.command_finished(command_id, response.delay, response.exit_status, log_level)
-        result = Result(host, display, response.exit_status, response.stdout, response.stderr, response.delay)
-        if check and response.exit_status != 0:
-            raise CommandFailed(result, self.output.redactor)
-        return result
+        yield _Scripted(response)
 
     async def upload(self, host: str, data: bytes | str, remote_path: str, *, mode: int = 0o600) -> None:
         payload = data.encode() if isinstance(data, str) else data
@@ -158,3 +130,28 @@ class RecordingExecutor:
 
     async def close(self) -> None:
         self.closed = True
+
+
+class _Scripted:
+    """A scripted reply as a Channel: after its delay, it raises or prints its output and exits."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+        self.duration = response.delay
+
+    async def communicate(self, streams: Streams) -> int:
+        response = self.response
+        if response.delay:
+            await asyncio.sleep(response.delay)
+        if response.raises is not None:
+            raise response.raises
+        for name, text in (("stdout", response.stdout), ("stderr", response.stderr)):
+            for line in text.splitlines(keepends=True):
+                streams.line(name, line)
+        return response.exit_status
+
+    def kill(self) -> None:
+        pass
+
+    async def reap(self) -> None:
+        pass

@@ -11,20 +11,21 @@ import contextlib
 import os
 import secrets as _random
 import signal
-import time
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 from pykamal.commands.base import Command, Sensitive
 from pykamal.errors import RemoteError
-from pykamal.remote.executor import LineCallback
-from pykamal.remote.output import Output, new_command_id
-from pykamal.remote.result import CommandFailed, CommandTimeout, HostError, Result
+from pykamal.remote.executor import CommandRunner, Streams
+from pykamal.remote.output import Output
+from pykamal.remote.result import HostError
 
 LOCALHOST = "localhost"
 
 
-class LocalExecutor:
+class LocalExecutor(CommandRunner):
+    unnamed_host = LOCALHOST
+
     def __init__(
         self,
         output: Output | None = None,
@@ -42,21 +43,8 @@ class LocalExecutor:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    async def run(
-        self,
-        host: str,
-        command: Command,
-        *,
-        timeout: float | None = None,
-        check: bool = True,
-        log_level: str = "info",
-        on_line: LineCallback | None = None,
-    ) -> Result:
-        display = command.display()
-        self.output.redactor.add_command(command)
-        command_id = new_command_id()
-        self.output.command_started(command_id, display, host or LOCALHOST, log_level)
-        started = time.monotonic()
+    @contextlib.asynccontextmanager
+    async def _channel(self, host: str, command: Command) -> AsyncIterator[_Process]:
         env = dict(os.environ if self.env is None else self.env)
         for name, value in command.env:
             env[name] = value.value if isinstance(value, Sensitive) else value
@@ -73,48 +61,8 @@ class LocalExecutor:
                 start_new_session=True,  # so a timeout can kill the whole process group
             )
         except OSError as exc:
-            raise HostError(host or LOCALHOST, f"could not run `{display}`: {exc.strerror or exc}") from None
-
-        stdout: list[str] = []
-        stderr: list[str] = []
-
-        async def pump(reader: asyncio.StreamReader | None, sink: list[str], name: str) -> None:
-            assert reader is not None
-            async for raw in reader:
-                line = raw.decode(errors=command.output_errors)
-                sink.append(line)
-                self.output.command_output(command_id, line, name)
-                if on_line is not None:
-                    on_line(name, line.rstrip("\n"))
-
-        async def communicate() -> int:
-            if stdin and process.stdin is not None:
-                process.stdin.write(stdin.encode())
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    await process.stdin.drain()
-                process.stdin.close()
-            await asyncio.gather(
-                pump(process.stdout, stdout, "stdout"), pump(process.stderr, stderr, "stderr")
-            )
-            return await process.wait()
-
-        try:
-            status = await asyncio.wait_for(communicate(), timeout)
-        except TimeoutError:
-            _kill_group(process)
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(process.wait(), 5)
-            raise CommandTimeout(host or LOCALHOST, display, float(timeout or 0)) from None
-        except asyncio.CancelledError:
-            _kill_group(process)
-            raise
-        duration = time.monotonic() - started
-        exit_status = status if status >= 0 else 128 - status  # killed by signal N -> 128+N, like a shell
-        self.output.command_finished(command_id, duration, exit_status, log_level)
-        result = Result(host or LOCALHOST, display, exit_status, "".join(stdout), "".join(stderr), duration)
-        if check and exit_status != 0:
-            raise CommandFailed(result, self.output.redactor)
-        return result
+            raise HostError(host, f"could not run `{command.display()}`: {exc.strerror or exc}") from None
+        yield _Process(process, stdin, command.output_errors)
 
     async def upload(self, host: str, data: bytes | str, remote_path: str, *, mode: int = 0o600) -> None:
         payload = data.encode() if isinstance(data, str) else data
@@ -153,6 +101,41 @@ class LocalExecutor:
 
     async def close(self) -> None:
         return None
+
+
+class _Process:
+    """A local subprocess as a Channel."""
+
+    duration = None
+
+    def __init__(self, process: asyncio.subprocess.Process, stdin: str | None, errors: str) -> None:
+        self.process = process
+        self.stdin = stdin
+        self.errors = errors  # how undecodable bytes are decoded (kept for binary output)
+
+    async def communicate(self, streams: Streams) -> int:
+        process = self.process
+        if self.stdin and process.stdin is not None:
+            process.stdin.write(self.stdin.encode())
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                await process.stdin.drain()
+            process.stdin.close()
+
+        async def pump(reader: asyncio.StreamReader | None, name: str) -> None:
+            assert reader is not None
+            async for raw in reader:
+                streams.line(name, raw.decode(errors=self.errors))
+
+        await asyncio.gather(pump(process.stdout, "stdout"), pump(process.stderr, "stderr"))
+        status = await process.wait()
+        return status if status >= 0 else 128 - status  # killed by signal N -> 128+N, like a shell
+
+    def kill(self) -> None:
+        _kill_group(self.process)
+
+    async def reap(self) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.process.wait(), 5)
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from pykamal.commands.base import Command, Sensitive
 from pykamal.config.host_address import host_address, host_port
 from pykamal.remote.asyncssh_loader import load_asyncssh
-from pykamal.remote.executor import LineCallback
+from pykamal.remote.executor import CommandRunner, Streams
 from pykamal.remote.host_keys import (
     DEFAULT_GLOBAL_FILES,
     DEFAULT_USER_FILES,
@@ -38,7 +38,7 @@ from pykamal.remote.host_keys import (
     expand_files,
 )
 from pykamal.remote.output import Output, new_command_id
-from pykamal.remote.result import CommandFailed, CommandTimeout, ConnectError, HostError, Result
+from pykamal.remote.result import ConnectError, HostError
 from pykamal.remote.ssh_settings import JumpHost, SshSettings
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ def _client_class() -> type:
 _Client = Any  # the asyncssh subclass is created lazily (asyncssh is imported only when needed)
 
 
-class SshExecutor:
+class SshExecutor(CommandRunner):
     """Runs commands on hosts over SSH. Use as ``async with SshExecutor(settings, output) as ex``."""
 
     def __init__(self, settings: SshSettings, output: Output | None = None) -> None:
@@ -128,28 +128,14 @@ class SshExecutor:
         await self.close()
 
     # --- running commands ----------------------------------------------------------------------
-    async def run(
-        self,
-        host: str,
-        command: Command,
-        *,
-        timeout: float | None = None,
-        check: bool = True,
-        log_level: str = "info",
-        on_line: LineCallback | None = None,
-    ) -> Result:
+    def _timeout(self, timeout: float | None) -> float | None:
+        return timeout if timeout is not None else self.settings.command_timeout
+
+    @contextlib.asynccontextmanager
+    async def _channel(self, host: str, command: Command) -> AsyncIterator[_SshProcess]:
         import asyncssh
 
-        timeout = timeout if timeout is not None else self.settings.command_timeout
-        display = command.display()
-        self.output.redactor.add_command(command)
-        command_id = new_command_id()
-        self.output.command_started(command_id, display, host, log_level)
-        started = time.monotonic()
         conn = await self.connection(host)
-        stdout: list[str] = []
-        stderr: list[str] = []
-
         async with conn.sessions:
             conn.last_used = time.monotonic()
             try:
@@ -158,71 +144,13 @@ class SshExecutor:
                 )
             except (asyncssh.Error, OSError) as exc:
                 self._drop_if_lost(host, conn)
-                raise HostError(host, f"could not start `{_brief(display)}`: {_describe(exc)}") from None
-            try:
-                exit_status = await asyncio.wait_for(
-                    self._communicate(process, command, command_id, stdout, stderr, on_line), timeout
-                )
-            except TimeoutError:
-                self._kill(process)
-                self.output.command_finished(command_id, time.monotonic() - started, 124, log_level)
-                raise CommandTimeout(host, display, float(timeout or 0)) from None
-            except asyncio.CancelledError:
-                self._kill(process)
-                raise
-            except (asyncssh.Error, OSError) as exc:
-                self._drop_if_lost(host, conn)
-                what = "lost the connection" if not conn.usable else "channel error"
                 raise HostError(
-                    host,
-                    f"{what} while running `{_brief(display)}`: {_describe(exc)}",
-                    f"{what} on {host} while running `{_brief(display)}`: {_describe(exc)}",
+                    host, f"could not start `{_brief(command.display())}`: {_describe(exc)}"
                 ) from None
+            try:
+                yield _SshProcess(self, host, conn, process, command)
             finally:
                 conn.last_used = time.monotonic()
-
-        duration = time.monotonic() - started
-        self.output.command_finished(command_id, duration, exit_status, log_level)
-        result = Result(host, display, exit_status, "".join(stdout), "".join(stderr), duration)
-        if check and exit_status != 0:
-            raise CommandFailed(result, self.output.redactor)
-        return result
-
-    async def _communicate(
-        self,
-        process: asyncssh.SSHClientProcess,
-        command: Command,
-        command_id: str,
-        stdout: list[str],
-        stderr: list[str],
-        on_line: LineCallback | None,
-    ) -> int:
-        stdin = command.stdin.value if isinstance(command.stdin, Sensitive) else command.stdin
-        if stdin:
-            process.stdin.write(stdin)
-        process.stdin.write_eof()
-
-        async def pump(reader: Any, sink: list[str], name: str) -> None:
-            async for line in reader:
-                if not line:  # end of stream
-                    break
-                sink.append(line)
-                self.output.command_output(command_id, line, name)
-                if on_line is not None:
-                    on_line(name, line.rstrip("\n"))
-
-        await asyncio.gather(pump(process.stdout, stdout, "stdout"), pump(process.stderr, stderr, "stderr"))
-        completed = await process.wait(check=False)
-        if completed.exit_status is not None and completed.exit_status >= 0:
-            return int(completed.exit_status)
-        return 255  # killed by a signal or channel closed without a status (like ssh(1))
-
-    @staticmethod
-    def _kill(process: Any) -> None:
-        with contextlib.suppress(Exception):
-            process.send_signal("TERM")
-        with contextlib.suppress(Exception):
-            process.close()
 
     # --- uploads -------------------------------------------------------------------------------
     async def upload(self, host: str, data: bytes | str, remote_path: str, *, mode: int = 0o600) -> None:
@@ -606,3 +534,61 @@ def _describe(exc: BaseException) -> str:
         return exc.strerror[0].lower() + exc.strerror[1:]
     text = str(exc).strip()
     return text or exc.__class__.__name__
+
+
+class _SshProcess:
+    """A command started on an SSH channel, as a Channel."""
+
+    duration = None
+
+    def __init__(
+        self, executor: SshExecutor, host: str, conn: _Connection, process: Any, command: Command
+    ) -> None:
+        self.executor = executor
+        self.host = host
+        self.conn = conn
+        self.process = process
+        self.command = command
+
+    async def communicate(self, streams: Streams) -> int:
+        import asyncssh
+
+        try:
+            return await self._communicate(streams)
+        except (asyncssh.Error, OSError) as exc:
+            self.executor._drop_if_lost(self.host, self.conn)
+            what = "lost the connection" if not self.conn.usable else "channel error"
+            brief = _brief(self.command.display())
+            raise HostError(
+                self.host,
+                f"{what} while running `{brief}`: {_describe(exc)}",
+                f"{what} on {self.host} while running `{brief}`: {_describe(exc)}",
+            ) from None
+
+    async def _communicate(self, streams: Streams) -> int:
+        process, command = self.process, self.command
+        stdin = command.stdin.value if isinstance(command.stdin, Sensitive) else command.stdin
+        if stdin:
+            process.stdin.write(stdin)
+        process.stdin.write_eof()
+
+        async def pump(reader: Any, name: str) -> None:
+            async for line in reader:
+                if not line:  # end of stream
+                    break
+                streams.line(name, line)
+
+        await asyncio.gather(pump(process.stdout, "stdout"), pump(process.stderr, "stderr"))
+        completed = await process.wait(check=False)
+        if completed.exit_status is not None and completed.exit_status >= 0:
+            return int(completed.exit_status)
+        return 255  # killed by a signal or channel closed without a status (like ssh(1))
+
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.process.send_signal("TERM")
+        with contextlib.suppress(Exception):
+            self.process.close()
+
+    async def reap(self) -> None:
+        pass
