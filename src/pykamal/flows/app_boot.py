@@ -19,7 +19,7 @@ import asyncio
 import secrets as _random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from pykamal.commands import app, env_file
 from pykamal.commands.auditor import Audit
@@ -30,7 +30,7 @@ from pykamal.flows.common import audit as make_audit
 from pykamal.flows.common import failure_summary, on_roles, sleep
 from pykamal.flows.host_state import HostState
 from pykamal.remote.executor import run_on
-from pykamal.remote.result import HostError, describe_failure
+from pykamal.remote.result import HostError, Result, describe_failure
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config, Role
@@ -128,143 +128,222 @@ async def boot(
     phase: the rest of the fleet settles every host).
     """
     config = run.config.with_version(version) if version else run.config
-    selection = run.selection
-    output = run.output
-    audit = make_audit(run, config)
-    output.say(f"Start container with version {config.version} (or reboot if already running)...")
+    run.output.say(f"Start container with version {config.version} (or reboot if already running)...")
+    booting = Boot(
+        run,
+        config,
+        stop_stale=stop_stale,
+        rollback_on_failure=rollback_on_failure,
+        wanted=wanted,
+        booted=booted,
+    )
+    hosts = booting.hosts()
+    booting.states = states if states is not None else await probe(run, config, hosts)
+    await prepare(run, config, hosts, booting.states)
+    booting.open_barrier_without_primary(hosts)
+    for group in boot_groups(run, hosts):
+        await booting.group(group)
+    if settle:
+        await booting.settle(finish)
 
-    def pending(host: str, role: Role) -> bool:
-        return wanted is None or wanted(host, role)
 
-    every_host = selection.app_hosts
-    hosts = tuple(h for h in every_host if any(pending(h, r) for r in selection.roles_on(h)))
-    if states is None:
-        states = await probe(run, config, hosts)
-    await prepare(run, config, hosts, states)
+class Boot:
+    """One version booting on the selected hosts, group by group (``boot.limit``).
 
-    barrier = Barrier()
-    primary_role = selection.primary_role
-    if primary_role is not None and not any(
-        pending(h, primary_role) for h in primary_role.hosts if h in hosts
-    ):
-        barrier.open()  # its containers are live already (or not part of this boot)
-    booted = booted if booted is not None else []
-    in_flight: dict[tuple[str, str], Booted] = {}
-    failures: list[diagnosis.BootReport] = []
+    The first container of the primary role opens the barrier for the other roles. A group that
+    fails or is interrupted is recovered in one place (``recover``): boots whose result never came
+    back are stopped on their hosts, and containers already switched go back to their old version.
+    """
 
-    async def boot_one(host: str, role: Role) -> None:
-        if not pending(host, role):
-            return
-        gatekeeper = primary_role is not None and role == primary_role
+    def __init__(
+        self,
+        run: Run,
+        config: Config,
+        *,
+        stop_stale: bool = False,
+        rollback_on_failure: bool = True,
+        wanted: Callable[[str, Role], bool] | None = None,
+        booted: list[Booted] | None = None,
+    ) -> None:
+        self.run = run
+        self.config = config
+        self.output = run.output
+        self.states: dict[str, HostState] = {}
+        self.stop_stale = stop_stale
+        self.rollback_on_failure = rollback_on_failure
+        self.wanted = wanted
+        self.audit = make_audit(run, config)
+        self.barrier = Barrier()
+        self.primary_role = run.selection.primary_role
+        self.booted: list[Booted] = booted if booted is not None else []
+        self.in_flight: dict[tuple[str, str], Booted] = {}  # until its result is in
+        self.failures: list[diagnosis.BootReport] = []
+
+    def pending(self, host: str, role: Role) -> bool:
+        """Whether this boot puts ``role`` on ``host`` (all of them unless limited by ``wanted``)."""
+        return self.wanted is None or self.wanted(host, role)
+
+    def hosts(self) -> tuple[str, ...]:
+        """The app hosts with at least one role to boot."""
+        selection = self.run.selection
+        return tuple(h for h in selection.app_hosts if any(self.pending(h, r) for r in selection.roles_on(h)))
+
+    def open_barrier_without_primary(self, hosts: Sequence[str]) -> None:
+        """The primary role's containers are live already (or not part of this boot): nothing to wait for."""
+        primary = self.primary_role
+        if primary is not None and not any(self.pending(h, primary) for h in primary.hosts if h in hosts):
+            self.barrier.open()
+
+    async def group(self, hosts: list[str]) -> None:
+        """Boot every role on ``hosts``, between the pre- and post-app-boot hooks."""
+        run = self.run
+        await run.hook("pre-app-boot", hosts=tuple(hosts))
         try:
-            with output.step(host, f"boot {role.name}"):
-                await boot_container(host, role, gatekeeper)
+            await on_roles(run, hosts, self.boot_one, parallel_roles=run.config.boot.parallel_roles)
         except asyncio.CancelledError:
-            barrier.close()
+            await self.recover()
+            raise
+        except Exception as exc:
+            raise RemoteError(await self.recover(exc)) from exc
+        await run.hook("post-app-boot", hosts=tuple(hosts))
+        await sleep(run, run.config.boot.wait)
+
+    async def boot_one(self, host: str, role: Role) -> None:
+        """Boot one role on one host; the primary role's first container decides the barrier."""
+        if not self.pending(host, role):
+            return
+        gatekeeper = self.primary_role is not None and role == self.primary_role
+        try:
+            with self.output.step(host, f"boot {role.name}"):
+                await self.boot_container(host, role, gatekeeper)
+        except asyncio.CancelledError:
+            self.barrier.close()
             raise
         except BaseException:
-            if gatekeeper and barrier.close():
-                output.log(
+            if gatekeeper and self.barrier.close():
+                self.output.log(
                     "info", f"First {role.name} container is unhealthy on {host}, not booting any other roles"
                 )
             raise
-        if gatekeeper and barrier.open():
-            output.log("info", f"First {role.name} container is healthy on {host}, booting any other roles")
-
-    async def boot_container(host: str, role: Role, gatekeeper: bool) -> None:
-        state = states.get(host) or HostState(host, config=config)
-        old_version = state.current(role)
-        rename_to = None
-        if state.exists(role, config.version):
-            rename_to = app.replaced_version(config.version, _random.token_hex(8))
-            output.log(
-                "info", f"Renaming container {config.version} to {rename_to} as already deployed on {host}"
+        if gatekeeper and self.barrier.open():
+            self.output.log(
+                "info", f"First {role.name} container is healthy on {host}, booting any other roles"
             )
-            if old_version == config.version:
-                old_version = rename_to
-        if primary_role is not None and not gatekeeper:
-            await wait_at_barrier(host, role, primary_role.name)
 
+    async def boot_container(self, host: str, role: Role, gatekeeper: bool) -> None:
+        state = self.states.get(host) or HostState(host, config=self.config)
+        old_version, rename_to = self.replacing(state, host, role)
+        if self.primary_role is not None and not gatekeeper:
+            await self.wait_at_barrier(host, role, self.primary_role.name)
+        marker = app.boot_marker_path(self.config, role, _random.token_hex(8))
+        command = self.boot_command(state, host, role, old_version, rename_to, marker)
+        how = "switching the proxy to it" if role.running_proxy else "waiting until it is ready"
+        self.output.log("info", f"Booting {app.container_name(self.config, role)} on {host}, {how}...")
+        item = Booted(host, role, old_version, marker)
+        self.in_flight[host, role.name] = item  # an interrupt must stop it on the host
+        result = await self.run.executor.run(host, command, check=False, log_level="debug")
+        del self.in_flight[host, role.name]
+        if not result.ok:
+            await self.failed(host, role, result, marker)
+        self.booted.append(item)
+
+    def replacing(self, state: HostState, host: str, role: Role) -> tuple[str | None, str | None]:
+        """The version the new container replaces, and the name to move a same-version container to."""
+        config = self.config
+        old_version = state.current(role)
+        if not state.exists(role, config.version):
+            return old_version, None
+        rename_to = app.replaced_version(config.version, _random.token_hex(8))
+        self.output.log(
+            "info", f"Renaming container {config.version} to {rename_to} as already deployed on {host}"
+        )
+        return (rename_to if old_version == config.version else old_version), rename_to
+
+    def boot_command(
+        self,
+        state: HostState,
+        host: str,
+        role: Role,
+        old_version: str | None,
+        rename_to: str | None,
+        marker: str,
+    ) -> Command:
+        config = self.config
         _, content = env_file.role_env_file(config, role, host, config.secrets)
-        marker = app.boot_marker_path(config, role, _random.token_hex(8))
-        command = app.boot(
+        stale = [v for v in state.stale(role) if v != config.version] if self.stop_stale else ()
+        return app.boot(
             config,
             role,
             host,
             hostname=app.hostname(host, _random.token_hex(6)),
             env_content=content,
-            audit=audit,
+            audit=self.audit,
             rename_to=rename_to,
-            stale_versions=[v for v in state.stale(role) if v != config.version] if stop_stale else (),
+            stale_versions=stale,
             old_version=old_version,
             marker=marker,
         )
-        how = "switching the proxy to it" if role.running_proxy else "waiting until it is ready"
-        output.log("info", f"Booting {app.container_name(config, role)} on {host}, {how}...")
-        item = Booted(host, role, old_version, marker)
-        in_flight[host, role.name] = item  # until its result is in: an interrupt must stop it on the host
-        result = await run.executor.run(host, command, check=False, log_level="debug")
-        del in_flight[host, role.name]
-        if not result.ok:
-            reason = (
-                _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.exit_status}"
-            )
-            report = await fetch_failure(run, config, host, role, reason, marker)
-            failures.append(report)
-            raise BootFailed(
-                host,
-                f"Failed to boot {role.name}: {report.what}",
-                f"Failed to boot {role.name} on {host}: {report.what}",
-            )
-        booted.append(item)
 
-    async def wait_at_barrier(host: str, role: Role, primary: str) -> None:
-        output.log(
+    async def failed(self, host: str, role: Role, result: Result, marker: str) -> NoReturn:
+        """Read why the container failed (kept for the diagnosis) and raise ``BootFailed``."""
+        reason = _last_line(result.stderr) or _last_line(result.stdout) or f"exit status {result.exit_status}"
+        report = await fetch_failure(self.run, self.config, host, role, reason, marker)
+        self.failures.append(report)
+        raise BootFailed(
+            host,
+            f"Failed to boot {role.name}: {report.what}",
+            f"Failed to boot {role.name} on {host}: {report.what}",
+        )
+
+    async def wait_at_barrier(self, host: str, role: Role, primary: str) -> None:
+        log = self.output.log
+        log(
             "info",
             f"Waiting for the first healthy {primary} container before booting {role.name} on {host}...",
         )
-        if not await barrier.wait():
-            output.log("info", f"First {primary} container is unhealthy, not booting {role.name} on {host}")
+        if not await self.barrier.wait():
+            log("info", f"First {primary} container is unhealthy, not booting {role.name} on {host}")
             raise HostError(host, f"First {primary} container is unhealthy, not booting {role.name}")
-        output.log("info", f"First {primary} container is healthy, booting {role.name} on {host}...")
+        log("info", f"First {primary} container is healthy, booting {role.name} on {host}...")
 
-    for group in boot_groups(run, hosts):
-        await run.hook("pre-app-boot", hosts=tuple(group))
-        try:
-            await on_roles(run, group, boot_one, parallel_roles=run.config.boot.parallel_roles)
-        except asyncio.CancelledError:
-            barrier.close()
-            unfinished = list(in_flight.values())
-            if unfinished:
+    async def recover(self, error: Exception | None = None) -> str:
+        """After a failure (``error``) or an interrupt (None): stop the boots whose result never came
+        back, switch already switched containers back (unless --no-rollback); the summary."""
+        self.barrier.close()
+        lines = []
+        if error is not None:
+            diagnosis.show(self.output, self.failures)
+            lines.append(failure_summary(error))
+        unfinished = list(self.in_flight.values())
+        if unfinished:  # interrupted, the connection broke or the command timed out: it may still run
+            if error is None:
                 where = ", ".join(item.key for item in unfinished)
-                output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
-                await stop_unfinished(run, config, unfinished, audit)
-            if rollback_on_failure and booted:
-                await switch_back(run, config, booted, audit, "interrupted")  # never raises
-            raise
-        except Exception as exc:
-            barrier.close()
-            diagnosis.show(output, failures)
-            message = failure_summary(exc)
-            if in_flight:  # the connection broke or the command timed out: the boot may still run there
-                message += "\n" + await stop_unfinished(run, config, list(in_flight.values()), audit)
-            if rollback_on_failure and booted:
-                message += "\n" + await switch_back(run, config, booted, audit, message)
-            elif booted:
-                switched = ", ".join(f"{b.host} ({b.role.name})" for b in booted)
-                message += f"\nStill on version {config.version} (--no-rollback): {switched}"
-            raise RemoteError(message) from exc
-        await run.hook("post-app-boot", hosts=tuple(group))
-        await sleep(run, run.config.boot.wait)
+                self.output.say(f"Interrupted while booting; stopping the boot on {where}...", "yellow")
+            lines.append(await stop_unfinished(self.run, self.config, unfinished, self.audit))
+        if self.rollback_on_failure and self.booted:
+            reason = "\n".join(lines) if error is not None else "interrupted"
+            lines.append(await switch_back(self.run, self.config, self.booted, self.audit, reason))
+        elif self.booted and error is not None:
+            switched = ", ".join(item.key for item in self.booted)
+            lines.append(f"Still on version {self.config.version} (--no-rollback): {switched}")
+        return "\n".join(lines)
 
-    async def finish_host(host: str) -> None:
-        steps = app.tag_latest(config, audit) + app.clean_up(config, run.selection.roles_on(host))
+    async def settle(self, finish: Callable[[str], list[Command]] | None) -> None:
+        """Finish every app host (the ones this boot left alone too)."""
+        await run_on(
+            self.run.selection.app_hosts,
+            lambda host: self.finish_host(host, finish),
+            output=self.output,
+            step="prune" if finish is not None else "finish",
+        )
+
+    async def finish_host(self, host: str, finish: Callable[[str], list[Command]] | None) -> None:
+        """Tag the image as latest, clean up, and whatever the caller adds (e.g. pruning)."""
+        config = self.config
+        steps = app.tag_latest(config, self.audit) + app.clean_up(config, self.run.selection.roles_on(host))
         if finish is not None:
             steps += finish(host)
-        await run.executor.run(host, combine(*steps))
-
-    if settle:
-        await run_on(every_host, finish_host, output=output, step="prune" if finish is not None else "finish")
+        await self.run.executor.run(host, combine(*steps))
 
 
 async def fetch_failure(
