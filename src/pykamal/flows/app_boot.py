@@ -360,8 +360,6 @@ async def switch_back(
 ) -> str:
     """Switch every already switched container back to the version it replaced (because of
     ``reason``); return a summary. ``optional=False``: --no-rollback does not keep it (a canary)."""
-    from pykamal.flows import notify
-
     targets = [b for b in booted if b.old_version]
     without = [b for b in booted if not b.old_version]
     lines: list[str] = []
@@ -388,16 +386,26 @@ async def switch_back(
             lines.append(f"Switched {key} back to version {item.old_version}")
     for item in without:
         lines.append(f"{item.host} ({item.role.name}) had no previous version and stays on {config.version}")
-    back_on = [item for item in targets if item.key not in failed]
-    notify.rolled_back(
+    _tell_rolled_back(
         run,
-        hosts=list(dict.fromkeys(item.host for item in back_on)),
-        to_version=back_on[0].old_version if back_on else None,
-        reason=reason or f"version {config.version} failed",
+        [item for item in targets if item.key not in failed],
+        reason or f"version {config.version} failed",
     )
     for line in lines:
         run.output.say(line, "yellow")
     return "\n".join(lines)
+
+
+def _tell_rolled_back(run: Run, back_on: list[Booted], reason: str) -> None:
+    """The deploy notifications hear of the hosts switched back."""
+    from pykamal.flows import notify
+
+    notify.rolled_back(
+        run,
+        hosts=list(dict.fromkeys(item.host for item in back_on)),
+        to_version=back_on[0].old_version if back_on else None,
+        reason=reason,
+    )
 
 
 async def stop_unfinished(run: Run, config: Config, unfinished: list[Booted], audit: Audit) -> str:
