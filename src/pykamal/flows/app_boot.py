@@ -26,8 +26,8 @@ from pykamal.commands.auditor import Audit
 from pykamal.commands.base import Command, combine, concurrently
 from pykamal.errors import RemoteError
 from pykamal.flows import diagnosis
+from pykamal.flows.common import NotStarted, failure_summary, on_roles, sleep
 from pykamal.flows.common import audit as make_audit
-from pykamal.flows.common import failure_summary, on_roles, sleep
 from pykamal.flows.host_state import HostState
 from pykamal.remote.executor import run_on
 from pykamal.remote.result import HostError, Result, describe_failure
@@ -303,7 +303,7 @@ class Boot:
         )
         if not await self.barrier.wait():
             log("info", f"First {primary} container is unhealthy, not booting {role.name} on {host}")
-            raise HostError(host, f"First {primary} container is unhealthy, not booting {role.name}")
+            raise NotStarted(host, f"First {primary} container is unhealthy, not booting {role.name}")
         log("info", f"First {primary} container is healthy, booting {role.name} on {host}...")
 
     async def recover(self, error: Exception | None = None) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pykamal.commands.auditor import Audit
 from pykamal.remote.executor import run_on
-from pykamal.remote.result import FanOutError
+from pykamal.remote.result import FanOutError, HostError
 
 if TYPE_CHECKING:
     from pykamal.config.model import Config, Role
@@ -119,11 +119,17 @@ def known_version(run: Run) -> str | None:
         return None
 
 
+class NotStarted(HostError):
+    """A host's step left undone because another host failed first: a consequence, not a cause."""
+
+
 def failure_summary(exc: BaseException) -> str:
-    """A short message for an error, listing each host's failure on its own line."""
+    """A short message for an error, listing each host's failure on its own line (the hosts that
+    only stopped because of another host's failure are left out when that failure is listed)."""
     if isinstance(exc, FanOutError):
-        parts = [str(error) for error in _flatten(exc)]
-        return "\n".join(dict.fromkeys(parts))
+        errors = _flatten(exc)
+        causes = [error for error in errors if not isinstance(error, NotStarted)] or errors
+        return "\n".join(dict.fromkeys(str(error) for error in causes))
     return str(exc)
 
 

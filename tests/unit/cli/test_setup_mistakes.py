@@ -27,3 +27,20 @@ def test_an_empty_registry_password_names_the_secret_to_set(
         "  ERROR registry/password: the secret KAMAL_REGISTRY_PASSWORD is empty: set it in .kamal/secrets "
         "(the password or an access token for registry.example)\n"
     )
+
+
+def test_a_missing_env_secret_is_one_line_not_one_per_role_that_waited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The web boot fails on the secret; the workers, held back by it, are not a second error."""
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "deploy.yml").write_text(
+        "service: app\nimage: app\nservers:\n  web: [10.0.0.1, 10.0.0.2]\n  workers: [10.0.0.3]\n"
+        "registry: {username: u, password: p}\nbuilder: {arch: amd64}\nenv:\n  secret: [A]\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert run(["deploy", "--plan", "--skip-push", "--version", "v1"]) == 1
+    error = capsys.readouterr().err
+    assert error.splitlines() == [
+        "  ERROR Secret 'A' not found, no secret files (.kamal/secrets-common, .kamal/secrets) provided"
+    ]
