@@ -31,7 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
-from benchlib import PYKAMAL, kamal_available, measure, median, tool_command
+from benchlib import PYKAMAL, kamal_available, measure, median, replace_section, tool_command
 from deploy_scaling import for_hosts, push_base_image, tag_in_registry, write_project
 
 from pykamal.sandbox.core import Sandbox, SandboxSpec
@@ -161,23 +161,6 @@ def section(figures: dict[str, Any]) -> list[str]:
     return lines
 
 
-def update_report(path: Path, lines: list[str]) -> None:
-    """Replace this section in an existing report (or add it before "## Reproduce")."""
-    text = path.read_text() if path.exists() else ""
-    block = "\n".join(lines) + "\n"
-    if HEADING in text:
-        start = text.index(HEADING)
-        following = text.find("\n## ", start + len(HEADING))
-        end = len(text) if following < 0 else following + 1
-        text = text[:start] + block + text[end:]
-    elif "## Reproduce" in text:
-        at = text.index("## Reproduce")
-        text = text[:at] + block + text[at:]
-    else:
-        text += "\n" + block
-    path.write_text(text)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1,5,10", help="comma separated host counts")
@@ -193,7 +176,7 @@ def main() -> int:
     if options.json:
         options.json.write_text(json.dumps(figures, indent=2) + "\n")
     if options.update_report:
-        update_report(options.update_report, lines)
+        replace_section(options.update_report, HEADING, lines)
         print(f"updated {options.update_report}")
     return 0
 
