@@ -10,8 +10,10 @@ import click
 from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
 from pykamal.cli.exec_options import INTERACTIVE, REUSE
+from pykamal.cli.log_options import log_options
 
 if TYPE_CHECKING:
+    from pykamal.commands.logs import LogQuery
     from pykamal.flows.context import Run
 
 NAME = click.argument("name", metavar="NAME")
@@ -118,56 +120,13 @@ def exec_(interactive: bool, reuse: bool, name: str, cmd: tuple[str, ...]) -> No
 
 
 @accessory.command("logs", help="Print the accessory container logs")
-@click.option(
-    "-s",
-    "--since",
-    default=None,
-    help="Only entries newer than this time (ISO timestamp, or an age such as 42m)",
-)
-@click.option("-n", "--lines", type=int, default=None, help="How many lines to print per host")
-@click.option(
-    "-g",
-    "--grep",
-    default=None,
-    help="Only lines matching this grep pattern (e.g. a request id)",
-)
-@click.option("--grep-options", default=None, help="Extra flags passed to grep")
-@click.option(
-    "-f",
-    "--follow",
-    is_flag=True,
-    default=False,
-    help="Keep streaming from the primary host (or the one given with --hosts)",
-)
-@click.option(
-    "-T", "--skip-timestamps", is_flag=True, default=False, help="Leave out the timestamp of each line"
-)
+@log_options()
 @NAME
-def logs(
-    since: str | None,
-    lines: int | None,
-    grep: str | None,
-    grep_options: str | None,
-    follow: bool,
-    skip_timestamps: bool,
-    name: str,
-) -> None:
+def logs(query: LogQuery, follow: bool, name: str) -> None:
     from pykamal.flows import accessory as flows
 
-    timestamps = not skip_timestamps
     if not follow:
-        _run(
-            "logs",
-            lambda run: flows.logs(
-                run,
-                name,
-                since=since,
-                lines=lines,
-                grep=grep,
-                grep_options=grep_options,
-                timestamps=timestamps,
-            ),
-        )
+        _run("logs", lambda run: flows.logs(run, name, query))
         return
 
     import os
@@ -176,9 +135,7 @@ def logs(
     from pykamal.cli.running import make_run
 
     run = make_run("accessory", "logs")
-    host, argv = flows.follow_logs_argv(
-        run, name, grep=grep, grep_options=grep_options, timestamps=timestamps
-    )
+    host, argv = flows.follow_logs_argv(run, name, query)
     run.output.log("info", f"Following logs on {host}...")
     run.output.log("info", shlex.join(argv))
     os.execvp(argv[0], argv)

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import click
 
 from pykamal.cli.core import group
 from pykamal.cli.exec_options import INTERACTIVE, RAW, REUSE, quiet_for_raw
+from pykamal.cli.log_options import log_options
 from pykamal.cli.thor_args import HashOption
 
-LOG_OPTIONS = (
-    click.option(
-        "-s",
-        "--since",
-        default=None,
-        help="Only entries newer than this time (timestamp, or an age such as 42m)",
-    ),
-    click.option("-n", "--lines", type=int, default=None, help="How many lines to print per host"),
-    click.option("-g", "--grep", default=None, help="Only lines matching this grep pattern"),
-    click.option("--grep-options", default=None, help="Extra flags passed to grep"),
-    click.option("-f", "--follow", is_flag=True, default=False, help="Keep streaming from the primary host"),
-    click.option(
-        "-T", "--skip-timestamps", is_flag=True, default=False, help="Leave out the timestamp of each line"
-    ),
-    click.option("--container-id", default=None, help="Read the logs of this container id instead"),
-)
+if TYPE_CHECKING:
+    from pykamal.commands.logs import LogQuery
 
 
 def _execute(subcommand: str, flow, *, plan: bool = False):  # type: ignore[no-untyped-def]
@@ -129,53 +117,17 @@ def images() -> None:
     _execute("images", flow.images)
 
 
-def _log_options(fn):  # type: ignore[no-untyped-def]
-    for option in reversed(LOG_OPTIONS):
-        fn = option(fn)
-    return fn
-
-
 @app.command("logs", help="Print the app container logs")
-@_log_options
-def logs(
-    since: str | None,
-    lines: int | None,
-    grep: str | None,
-    grep_options: str | None,
-    follow: bool,
-    skip_timestamps: bool,
-    container_id: str | None,
-) -> None:
+@log_options()
+@click.option("--container-id", default=None, help="Read the logs of this container id instead")
+def logs(query: LogQuery, follow: bool, container_id: str | None) -> None:
     from pykamal.flows import app as flow
 
-    timestamps = not skip_timestamps
     if follow:
         from pykamal.cli.running import follow_logs
 
-        follow_logs(
-            "app",
-            lambda run: flow.follow_logs_argv(
-                run,
-                since=since,
-                lines=lines,
-                grep=grep,
-                grep_options=grep_options,
-                timestamps=timestamps,
-                container_id=container_id,
-            ),
-        )
-    _execute(
-        "logs",
-        lambda run: flow.logs(
-            run,
-            since=since,
-            lines=lines,
-            grep=grep,
-            grep_options=grep_options,
-            timestamps=timestamps,
-            container_id=container_id,
-        ),
-    )
+        follow_logs("app", lambda run: flow.follow_logs_argv(run, query, container_id=container_id))
+    _execute("logs", lambda run: flow.logs(run, query, container_id=container_id))
 
 
 @app.command("remove", help="Delete all app containers and images on the servers")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from pykamal.cli.core import group
+from pykamal.cli.log_options import log_options
 from pykamal.cli.thor_args import ArrayOption
+
+if TYPE_CHECKING:
+    from pykamal.commands.logs import LogQuery
 
 
 def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
@@ -144,28 +150,15 @@ def details() -> None:
 
 
 @proxy.command("logs", help="Print the proxy container logs")
-@click.option(
-    "-s", "--since", default=None, help="Only entries newer than this time (timestamp, or an age such as 42m)"
-)
-@click.option("-n", "--lines", type=int, default=None, help="How many lines to print per host")
-@click.option("-g", "--grep", default=None, help="Only lines matching this grep pattern")
-@click.option("-f", "--follow", is_flag=True, default=False, help="Keep streaming from the primary host")
-@click.option(
-    "-T", "--skip-timestamps", is_flag=True, default=False, help="Leave out the timestamp of each line"
-)
-def logs(since: str | None, lines: int | None, grep: str | None, follow: bool, skip_timestamps: bool) -> None:
+@log_options(grep_options=False)
+def logs(query: LogQuery, follow: bool) -> None:
     from pykamal.flows import proxy as flow
 
     if follow:
         from pykamal.cli.running import follow_logs
 
-        follow_logs(
-            "proxy", lambda run: flow.follow_logs_argv(run, grep=grep, timestamps=not skip_timestamps)
-        )
-    _execute(
-        "logs",
-        lambda run: flow.logs(run, since=since, lines=lines, grep=grep, timestamps=not skip_timestamps),
-    )
+        follow_logs("proxy", lambda run: flow.follow_logs_argv(run, query))
+    _execute("logs", lambda run: flow.logs(run, query))
 
 
 @proxy.command("remove", help="Delete the proxy container and image on the servers")

@@ -13,9 +13,7 @@ from pykamal.commands import app_proxy, env_file
 from pykamal.commands.args import (
     argumentize,
     container_id_for,
-    container_logs,
     docker,
-    follow_container_logs,
     host_path_word,
     logging_args,
     loose,
@@ -26,6 +24,7 @@ from pykamal.commands.args import (
     volume,
 )
 from pykamal.commands.base import Arg, Command, Quoted, Raw, cmd, pipe, word
+from pykamal.commands.logs import DEFAULT_QUERY, LogQuery, container_logs, follow_container_logs
 from pykamal.commands.ssh import interactive_flag, run_over_ssh
 from pykamal.config.model import Accessory, Config, docker_options_of, restart_policy_of
 
@@ -175,49 +174,18 @@ def container_id(accessory: Accessory, *, only_running: bool = True) -> Command:
     return container_id_for(accessory.service, only_running=only_running)
 
 
-def logs(
-    accessory: Accessory,
-    *,
-    timestamps: bool = True,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-) -> Command:
-    return container_logs(
-        accessory.service,
-        timestamps=timestamps,
-        since=since,
-        lines=lines,
-        grep=grep,
-        grep_options=grep_options,
-    )
+def logs(accessory: Accessory, query: LogQuery = DEFAULT_QUERY) -> Command:
+    return container_logs(accessory.service, query)
 
 
-def follow_logs_on_host(
-    accessory: Accessory,
-    *,
-    timestamps: bool = True,
-    grep: str | None = None,
-    grep_options: str | None = None,
-) -> Command:
+def follow_logs_on_host(accessory: Accessory, query: LogQuery = DEFAULT_QUERY) -> Command:
     """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
-    return follow_container_logs(
-        accessory.service, timestamps=timestamps, grep=grep, grep_options=grep_options
-    )
+    return follow_container_logs(accessory.service, query)
 
 
-def follow_logs(
-    config: Config,
-    accessory: Accessory,
-    *,
-    timestamps: bool = True,
-    grep: str | None = None,
-    grep_options: str | None = None,
-) -> Command:
+def follow_logs(config: Config, accessory: Accessory, query: LogQuery = DEFAULT_QUERY) -> Command:
     """``ssh -t`` to the accessory's first host following its logs."""
-    remote = follow_logs_on_host(accessory, timestamps=timestamps, grep=grep, grep_options=grep_options)
-    return run_over_ssh(config.ssh, accessory.hosts[0], remote)
+    return run_over_ssh(config.ssh, accessory.hosts[0], follow_logs_on_host(accessory, query))
 
 
 def execute_in_existing_container(

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import PurePosixPath
 from typing import Any
 
-from pykamal.commands.base import Arg, Command, Quoted, Raw, Sensitive, cmd, pipe, word
+from pykamal.commands.base import Arg, Command, Quoted, Raw, Sensitive, cmd, word
 from pykamal.config.model import Logging
 from pykamal.config.rubyish import present, to_s
 
@@ -148,38 +148,3 @@ def logging_args(logging: Logging) -> list[Arg]:
         driver = optionize([("log-driver", logging.driver)]) if logging.driver else []
         return [*driver, *argumentize("--log-opt", logging.options)]
     return argumentize("--log-opt", [("max-size", "10m")])
-
-
-def container_logs(
-    container: str,
-    *,
-    timestamps: bool = True,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-) -> Command:
-    """``docker logs <container> [--since] [--tail] [--timestamps] 2>&1 [| grep …]``."""
-    return pipe(
-        docker(
-            "logs",
-            container,
-            ["--since", since] if since else None,
-            ["--tail", str(lines)] if lines else None,
-            "--timestamps" if timestamps else None,
-            Raw("2>&1"),
-        ),
-        cmd(grep_args(grep, grep_options)) if grep else None,
-    )
-
-
-def follow_container_logs(
-    container: str, *, timestamps: bool = True, grep: str | None = None, grep_options: str | None = None
-) -> Command:
-    """What a local ``ssh -t`` runs on the host to follow a container: the last 10 lines, then follow."""
-    return pipe(
-        docker(
-            "logs", container, "--timestamps" if timestamps else None, "--tail", "10", "--follow", Raw("2>&1")
-        ),
-        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
-    )

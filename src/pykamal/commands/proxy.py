@@ -13,9 +13,7 @@ from typing import Any
 
 from pykamal.commands.app_proxy import APPS_CONTAINER_DIRECTORY, PROXY_CONTAINER
 from pykamal.commands.args import (
-    container_logs,
     docker,
-    follow_container_logs,
     make_directory,
     optionize,
     remove_directory,
@@ -38,6 +36,7 @@ from pykamal.commands.base import (
     subshell,
     word,
 )
+from pykamal.commands.logs import DEFAULT_QUERY, LogQuery, container_logs, follow_container_logs
 from pykamal.commands.ssh import run_over_ssh
 from pykamal.config.model import Config, ProxyRunConfig
 from pykamal.errors import ConfigError
@@ -183,36 +182,17 @@ def is_older_version(version: str, minimum: str = MINIMUM_VERSION) -> bool:
     return key(version) < key(minimum)
 
 
-def logs(
-    *,
-    timestamps: bool = True,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-) -> Command:
-    return container_logs(
-        PROXY_CONTAINER, timestamps=timestamps, since=since, lines=lines, grep=grep, grep_options=grep_options
-    )
+def logs(query: LogQuery = DEFAULT_QUERY) -> Command:
+    return container_logs(PROXY_CONTAINER, query)
 
 
-def follow_logs_on_host(
-    *, timestamps: bool = True, grep: str | None = None, grep_options: str | None = None
-) -> Command:
+def follow_logs_on_host(query: LogQuery = DEFAULT_QUERY) -> Command:
     """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
-    return follow_container_logs(PROXY_CONTAINER, timestamps=timestamps, grep=grep, grep_options=grep_options)
+    return follow_container_logs(PROXY_CONTAINER, query)
 
 
-def follow_logs(
-    config: Config,
-    host: str,
-    *,
-    timestamps: bool = True,
-    grep: str | None = None,
-    grep_options: str | None = None,
-) -> Command:
-    remote = follow_logs_on_host(timestamps=timestamps, grep=grep, grep_options=grep_options)
-    return run_over_ssh(config.ssh, host, remote)
+def follow_logs(config: Config, host: str, query: LogQuery = DEFAULT_QUERY) -> Command:
+    return run_over_ssh(config.ssh, host, follow_logs_on_host(query))
 
 
 def remove_container() -> Command:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from pykamal.commands import accessory as commands
 from pykamal.commands.base import Command
+from pykamal.commands.logs import DEFAULT_LOG_LINES, DEFAULT_QUERY, LogQuery
 from pykamal.errors import ConfigError, RemoteError, UsageError
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 ALL = "all"
-DEFAULT_LOG_LINES = 100
 
 
 # --- which accessories, which hosts ----------------------------------------------------------------
@@ -512,24 +512,11 @@ def _first_host(run: Run, accessory: Accessory) -> str:
     return hosts[0]
 
 
-async def logs(
-    run: Run,
-    name: str,
-    *,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-    timestamps: bool = True,
-) -> None:
-    """The last log lines of the accessory on each selected host (100 unless ``since``/``grep``)."""
+async def logs(run: Run, name: str, query: LogQuery = DEFAULT_QUERY) -> None:
+    """The last log lines of the accessory on each selected host (100 unless narrowed)."""
     accessory = find(run.config, name)
     redact_secrets(run, accessory)
-    if lines is None and since is None and grep is None:
-        lines = DEFAULT_LOG_LINES
-    built = commands.logs(
-        accessory, timestamps=timestamps, since=since, lines=lines, grep=grep, grep_options=grep_options
-    )
+    built = commands.logs(accessory, query.or_last(DEFAULT_LOG_LINES))
     hosts = hosts_for(run, accessory)
     if not hosts:
         return
@@ -543,22 +530,13 @@ async def logs(
         run.output.puts(text.rstrip("\n"))
 
 
-def follow_logs_argv(
-    run: Run,
-    name: str,
-    *,
-    grep: str | None = None,
-    grep_options: str | None = None,
-    timestamps: bool = True,
-) -> tuple[str, list[str]]:
+def follow_logs_argv(run: Run, name: str, query: LogQuery = DEFAULT_QUERY) -> tuple[str, list[str]]:
     """``(host, argv)`` of the local ``ssh -t`` following the logs on the first selected host."""
     from pykamal.remote.ssh_settings import SshSettings
 
     accessory = find(run.config, name)
     host = _first_host(run, accessory)
-    remote = commands.follow_logs_on_host(
-        accessory, timestamps=timestamps, grep=grep, grep_options=grep_options
-    )
+    remote = commands.follow_logs_on_host(accessory, query)
     return host, SshSettings.from_config(run.config).interactive_argv(host, remote.shell())
 
 

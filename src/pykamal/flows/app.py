@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from pykamal.commands import app
 from pykamal.commands.base import Command, combine, ignore_failure, raw_bytes, require
+from pykamal.commands.logs import DEFAULT_LOG_LINES, DEFAULT_QUERY, FOLLOW_LINES, LogQuery
 from pykamal.errors import UsageError
 from pykamal.flows.common import audit, locked, on_roles, print_by_host
 from pykamal.remote.executor import run_on
@@ -161,31 +162,13 @@ async def stale_containers(run: Run, *, stop: bool = False) -> None:
         await run_on(run.selection.app_hosts, one)
 
 
-async def logs(
-    run: Run,
-    *,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
-    timestamps: bool = True,
-    container_id: str | None = None,
-) -> None:
+async def logs(run: Run, query: LogQuery = DEFAULT_QUERY, *, container_id: str | None = None) -> None:
+    """The last log lines of the app on each selected host and role (100 unless narrowed)."""
     await run.pre_connect()
-    if lines is None and not since and not grep:
-        lines = 100
+    query = query.or_last(DEFAULT_LOG_LINES)
 
     async def one(host: str, role: Role) -> None:
-        command = app.logs(
-            run.config,
-            role,
-            container_id=container_id,
-            timestamps=timestamps,
-            since=since,
-            lines=lines,
-            grep=grep,
-            grep_options=grep_options,
-        )
+        command = app.logs(run.config, role, query, container_id=container_id)
         result = await run.executor.run(host, command, check=False)
         print_by_host(run, host, result.stdout if result.ok else "Nothing found")
 
@@ -193,32 +176,15 @@ async def logs(
 
 
 def follow_logs_argv(
-    run: Run,
-    *,
-    lines: int | None,
-    since: str | None,
-    grep: str | None,
-    grep_options: str | None,
-    timestamps: bool,
-    container_id: str | None,
+    run: Run, query: LogQuery = DEFAULT_QUERY, *, container_id: str | None = None
 ) -> list[str]:
     """The local ``ssh -t`` command following the logs on the primary host (primary role)."""
     from pykamal.remote.ssh_settings import SshSettings
 
-    if lines is None and not since and not grep:
-        lines = 10
     host = run.selection.primary_host
     roles = run.selection.roles_on(host) or run.config.roles_on(host)
     role = next((r for r in roles if r.name == run.config.primary_role_name), roles[0])
-    remote = app.follow_logs_on_host(
-        run.config,
-        role,
-        container_id=container_id,
-        timestamps=timestamps,
-        lines=lines,
-        grep=grep,
-        grep_options=grep_options,
-    )
+    remote = app.follow_logs_on_host(run.config, role, query.or_last(FOLLOW_LINES), container_id=container_id)
     return SshSettings.from_config(run.config).interactive_argv(host, remote.shell())
 
 

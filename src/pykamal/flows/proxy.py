@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pykamal.commands import app, docker, proxy
 from pykamal.commands.base import Command, combine, emit, ignore_failure, parse
+from pykamal.commands.logs import DEFAULT_LOG_LINES, DEFAULT_QUERY, LogQuery
 from pykamal.errors import RemoteError
 from pykamal.flows.common import audit, confirm, locked, print_by_host
 from pykamal.remote.executor import run_on
@@ -132,24 +133,23 @@ async def details(run: Run) -> None:
     await run_on(run.selection.proxy_hosts, one)
 
 
-async def logs(run: Run, *, since: str | None, lines: int | None, grep: str | None, timestamps: bool) -> None:
+async def logs(run: Run, query: LogQuery = DEFAULT_QUERY) -> None:
+    """The last log lines of kamal-proxy on each selected host (100 unless narrowed)."""
     await run.pre_connect()
-    if lines is None and not since and not grep:
-        lines = 100
+    command = proxy.logs(query.or_last(DEFAULT_LOG_LINES))
 
     async def one(host: str) -> None:
-        command = proxy.logs(timestamps=timestamps, since=since, lines=lines, grep=grep)
         result = await run.executor.run(host, command, check=False)
         print_by_host(run, host, result.stdout if result.ok else "Nothing found", kind="Proxy")
 
     await run_on(run.selection.proxy_hosts, one)
 
 
-def follow_logs_argv(run: Run, *, grep: str | None, timestamps: bool) -> list[str]:
+def follow_logs_argv(run: Run, query: LogQuery = DEFAULT_QUERY) -> list[str]:
     """The local ``ssh -t`` command following the proxy logs on the primary host."""
     from pykamal.remote.ssh_settings import SshSettings
 
-    remote = proxy.follow_logs_on_host(timestamps=timestamps, grep=grep)
+    remote = proxy.follow_logs_on_host(query)
     return SshSettings.from_config(run.config).interactive_argv(run.selection.primary_host, remote.shell())
 
 

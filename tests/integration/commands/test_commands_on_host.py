@@ -19,6 +19,7 @@ import pytest
 
 from pykamal.commands import accessory, app, builder, docker, env_file, proxy, prune
 from pykamal.commands.base import Command
+from pykamal.commands.logs import LogQuery
 from pykamal.config.build import build_config
 from pykamal.config.model import Config
 from pykamal.config.validate import validate
@@ -164,7 +165,7 @@ def test_app_proxy_and_accessory_commands_on_a_real_host(
     ok(sandbox, host, app.tag_latest_image(config))
     assert ok(sandbox, host, app.current_running_version(config, web)).strip() == VERSION
     assert ok(sandbox, host, app.list_versions(config, workers)).split() == [VERSION]
-    assert "serving" in ok(sandbox, host, app.logs(config, web, lines=20, grep="serving"))
+    assert "serving" in ok(sandbox, host, app.logs(config, web, LogQuery(lines=20, grep="serving")))
     one_off = ok(sandbox, host, app.execute_in_new_container(config, web, host, "env", random_hex="abcdef"))
     assert env_value(one_off, "ODD") == odd
 

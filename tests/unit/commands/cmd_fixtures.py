@@ -112,6 +112,14 @@ def _resolve(value: Any, config: Config) -> Any:
     return value
 
 
+def _log_query(kwargs: dict[str, Any]) -> Any:
+    """The log builders take one LogQuery; a fixture names its fields as Kamal's keyword arguments."""
+    from pykamal.commands.logs import LogQuery
+
+    fields = {f.name for f in dataclasses.fields(LogQuery)}
+    return LogQuery(**{name: kwargs.pop(name) for name in list(kwargs) if name in fields})
+
+
 def invoke(data: Mapping[str, Any]) -> tuple[Any, Config]:
     config = config_for(data)
     module_name, _, func_name = data["call"].rpartition(".")
@@ -125,6 +133,8 @@ def invoke(data: Mapping[str, Any]) -> tuple[Any, Config]:
             kwargs[name] = _resolve(f"@{kind}:{kwargs[name]}", config)
     if "config" in params and "config" not in kwargs:
         kwargs["config"] = config
+    if "query" in params:
+        kwargs["query"] = _log_query(kwargs)
     varargs = [_resolve(v, config) for v in data.get("varargs", [])]
     if varargs:
         positional = []

@@ -23,6 +23,7 @@ from shell_stub import SHELLS, Invocation, StubBin, shell_available
 
 from pykamal.commands import accessory, app, builder, ssh
 from pykamal.commands.base import Command
+from pykamal.commands.logs import LogQuery
 from pykamal.errors import ConfigError
 
 PROGRAMS = ("docker", "ssh", "grep", "xargs", "pack")
@@ -134,7 +135,7 @@ def test_a_configured_value_reaches_the_program_as_written(
 def test_grep_options_reach_grep_as_written(stubs: StubBin, shell: str, words: list[str]) -> None:
     assume(not any(_expanded_by_design(w) for w in words))
     config = config_for({})
-    command = app.logs(config, config.role("web"), grep="boot", grep_options=shlex.join(words))
+    command = app.logs(config, config.role("web"), LogQuery(grep="boot", grep_options=shlex.join(words)))
     grep = [c for c in stubs.run(shell, command.shell()) if c.program == "grep"]
     assert [c.args for c in grep] == [("boot", *words)]
 

@@ -17,6 +17,7 @@ from accessory_flow_helpers import (
     run_flow,
 )
 
+from pykamal.commands.logs import LogQuery
 from pykamal.errors import ConfigError, RemoteError, UsageError
 from pykamal.flows import accessory as flows
 from pykamal.remote.result import FanOutError
@@ -244,7 +245,7 @@ def test_logs_default_and_filtered(project: Path) -> None:
     assert "line one\nline two" in stream.getvalue()
 
     run, executor, _ = make_run(load(project), hosts="h1")
-    run_flow(flows.logs(run, "cache", since="5m", grep="set k", timestamps=False))
+    run_flow(flows.logs(run, "cache", LogQuery(since="5m", grep="set k", timestamps=False)))
     assert executor.commands("h1")[-1] == "docker logs app-cache --since 5m 2>&1 | grep 'set k'"
 
 
@@ -275,7 +276,7 @@ def test_interactive_exec_and_follow_build_ssh_lines(project: Path) -> None:
     assert "root@h1" in argv
 
     run, _, _ = make_run(load(project), hosts="h5")
-    host, argv = flows.follow_logs_argv(run, "cache", grep="err")
+    host, argv = flows.follow_logs_argv(run, "cache", LogQuery(grep="err"))
     assert host == "h5"
     assert "root@h5" in argv
     assert argv[-1] == 'docker logs app-cache --timestamps --tail 10 --follow 2>&1 | grep "err"'

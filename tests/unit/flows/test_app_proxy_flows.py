@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from deploy_flow_helpers import CONFIG, Project, go, host_state, printed, scripted
 
+from pykamal.commands.logs import LogQuery
 from pykamal.errors import UsageError
 from pykamal.flows import app as app_flow
 from pykamal.flows import app_boot, prune
@@ -173,12 +174,10 @@ def test_prune_keeps_retain_containers_and_checks_it(tmp_path: Path) -> None:
 
 def test_follow_logs_run_the_host_pipeline_through_a_local_ssh_on_the_primary_host(tmp_path: Path) -> None:
     run = Project(tmp_path, CONFIG).run()
-    app_argv = app_flow.follow_logs_argv(
-        run, lines=None, since=None, grep="boom", grep_options=None, timestamps=True, container_id=None
-    )
+    app_argv = app_flow.follow_logs_argv(run, LogQuery(grep="boom"))
     assert "root@h1" in app_argv and "-t" in app_argv
     assert app_argv[-1].endswith('xargs docker logs --timestamps --follow 2>&1 | grep "boom"')
-    proxy_argv = proxy_flow.follow_logs_argv(run, grep=None, timestamps=False)
+    proxy_argv = proxy_flow.follow_logs_argv(run, LogQuery(timestamps=False))
     assert "root@h1" in proxy_argv
     assert proxy_argv[-1] == "docker logs kamal-proxy --tail 10 --follow 2>&1"
 

@@ -45,6 +45,7 @@ from pykamal.commands.base import (
     require,
     word,
 )
+from pykamal.commands.logs import LogQuery
 from pykamal.config.model import Config, Role
 
 if TYPE_CHECKING:
@@ -227,9 +228,8 @@ def failure_report(config: Config, role: Role, marker: str | None = None) -> Com
         logs(
             config,
             role,
+            LogQuery(lines=FAILURE_LOG_LINES, timestamps=False),
             container_id=container_id_for_version(config, role, version),
-            lines=FAILURE_LOG_LINES,
-            timestamps=False,
         ),
         cmd("echo", HEALTH_MARK),
         container_health_log(config, role, version),

@@ -5,20 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pykamal.commands.app.base import current_running_container_id
-from pykamal.commands.args import (
-    grep_args,
-)
-from pykamal.commands.base import (
-    Arg,
-    Command,
-    Raw,
-    cmd,
-    pipe,
-)
+from pykamal.commands.base import Arg, Command, Raw, cmd, pipe
+from pykamal.commands.logs import DEFAULT_QUERY, LogQuery
 from pykamal.commands.ssh import run_over_ssh
 from pykamal.config.model import Config, Role
-
-# --- logs ------------------------------------------------------------------------------------------
 
 
 def _container_id_source(config: Config, role: Role, container_id: str | Command | None) -> Command:
@@ -30,45 +20,27 @@ def _container_id_source(config: Config, role: Role, container_id: str | Command
 
 
 def logs(
-    config: Config,
-    role: Role,
-    *,
-    container_id: str | Command | None = None,
-    timestamps: bool = True,
-    since: str | None = None,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
+    config: Config, role: Role, query: LogQuery = DEFAULT_QUERY, *, container_id: str | Command | None = None
 ) -> Command:
     """Log lines of the current container (or ``container_id``, an id or a command printing one)."""
-    return _logs_pipeline(
-        config,
-        role,
-        container_id,
-        ["--timestamps" if timestamps else None, ["--since", since] if since else None,
-         ["--tail", str(lines)] if lines else None],
-        cmd(grep_args(grep, grep_options)) if grep else None,
-    )  # fmt: skip
+    options: list[Arg | Sequence[str] | None] = [
+        "--timestamps" if query.timestamps else None,
+        ["--since", query.since] if query.since else None,
+        ["--tail", str(query.lines)] if query.lines else None,
+    ]
+    return _logs_pipeline(config, role, container_id, options, query.grep_command())
 
 
 def follow_logs_on_host(
-    config: Config,
-    role: Role,
-    *,
-    container_id: str | None = None,
-    timestamps: bool = True,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
+    config: Config, role: Role, query: LogQuery = DEFAULT_QUERY, *, container_id: str | None = None
 ) -> Command:
     """What ``logs --follow`` runs on the host through a local ``ssh -t``."""
-    return _logs_pipeline(
-        config,
-        role,
-        container_id,
-        ["--timestamps" if timestamps else None, ["--tail", str(lines)] if lines else None, "--follow"],
-        cmd(grep_args(grep, grep_options, double=True)) if grep else None,
-    )
+    options: list[Arg | Sequence[str] | None] = [
+        "--timestamps" if query.timestamps else None,
+        ["--tail", str(query.lines)] if query.lines else None,
+        "--follow",
+    ]
+    return _logs_pipeline(config, role, container_id, options, query.grep_command(double=True))
 
 
 def _logs_pipeline(
@@ -87,24 +59,7 @@ def _logs_pipeline(
 
 
 def follow_logs(
-    config: Config,
-    role: Role,
-    host: str,
-    *,
-    container_id: str | None = None,
-    timestamps: bool = True,
-    lines: int | None = None,
-    grep: str | None = None,
-    grep_options: str | None = None,
+    config: Config, role: Role, host: str, query: LogQuery = DEFAULT_QUERY, *, container_id: str | None = None
 ) -> Command:
     """``ssh -t`` to ``host`` following the logs."""
-    remote = follow_logs_on_host(
-        config,
-        role,
-        container_id=container_id,
-        timestamps=timestamps,
-        lines=lines,
-        grep=grep,
-        grep_options=grep_options,
-    )
-    return run_over_ssh(config.ssh, host, remote)
+    return run_over_ssh(config.ssh, host, follow_logs_on_host(config, role, query, container_id=container_id))
