@@ -10,6 +10,7 @@ import click
 from pykamal.cli.core import group
 from pykamal.cli.exec_options import INTERACTIVE, RAW, REUSE, quiet_for_raw
 from pykamal.cli.log_options import log_options
+from pykamal.cli.running import flow_command
 from pykamal.cli.thor_args import HashOption
 
 if TYPE_CHECKING:
@@ -36,25 +37,9 @@ def boot(plan: bool, no_rollback: bool) -> None:
     _execute("boot", lambda run: flow.boot(run, rollback_on_failure=not no_rollback), plan=plan)
 
 
-@app.command("start", help="Start the app container of this version again")
-def start() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("start", flow.start)
-
-
-@app.command("stop", help="Stop the running app container")
-def stop() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("stop", flow.stop)
-
-
-@app.command("details", help="List the app containers on each server")
-def details() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("details", flow.details)
+flow_command(app, "start", "app:start", help="Start the app container of this version again")
+flow_command(app, "stop", "app:stop", help="Stop the running app container")
+flow_command(app, "details", "app:details", help="List the app containers on each server")
 
 
 @app.command("exec", help="Run a command in an app container on the servers")
@@ -95,11 +80,7 @@ def exec_(
         os.execvp(argv[0], argv)
 
 
-@app.command("containers", help="List every app container on the servers")
-def containers() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("containers", flow.containers)
+flow_command(app, "containers", "app:containers", help="List every app container on the servers")
 
 
 @app.command("stale_containers", help="List app containers left running beside the current one")
@@ -110,11 +91,7 @@ def stale_containers(stop_: bool) -> None:
     _execute("stale_containers", lambda run: flow.stale_containers(run, stop=stop_))
 
 
-@app.command("images", help="List the app images on the servers")
-def images() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("images", flow.images)
+flow_command(app, "images", "app:images", help="List the app images on the servers")
 
 
 @app.command("logs", help="Print the app container logs")
@@ -130,18 +107,8 @@ def logs(query: LogQuery, follow: bool, container_id: str | None) -> None:
     _execute("logs", lambda run: flow.logs(run, query, container_id=container_id))
 
 
-@app.command("remove", help="Delete all app containers and images on the servers")
-def remove() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("remove", flow.remove)
-
-
-@app.command("live", help="Let the proxy send requests to the app again")
-def live() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("live", flow.live)
+flow_command(app, "remove", "app:remove", help="Delete all app containers and images on the servers")
+flow_command(app, "live", "app:live", help="Let the proxy send requests to the app again")
 
 
 @app.command("maintenance", help="Have the proxy answer with a maintenance page")
@@ -153,11 +120,7 @@ def maintenance(drain_timeout: int | None, message: str | None) -> None:
     _execute("maintenance", lambda run: flow.maintenance(run, drain_timeout=drain_timeout, message=message))
 
 
-@app.command("version", help="Print the version that runs on each server")
-def version_() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("version", flow.version)
+flow_command(app, "version", "app:version", help="Print the version that runs on each server")
 
 
 @app.command("remove_container", help="Delete the app container of one version", hidden=True)
@@ -168,22 +131,14 @@ def remove_container(version_arg: str) -> None:
     _execute("remove_container", lambda run: flow.remove_container(run, version_arg))
 
 
-@app.command("remove_containers", help="Delete every app container", hidden=True)
-def remove_containers() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("remove_containers", flow.remove_containers)
-
-
-@app.command("remove_images", help="Delete every app image", hidden=True)
-def remove_images() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("remove_images", flow.remove_images)
-
-
-@app.command("remove_app_directories", help="Delete the app's directories on the servers", hidden=True)
-def remove_app_directories() -> None:
-    from pykamal.flows import app as flow
-
-    _execute("remove_app_directories", flow.remove_app_directories)
+flow_command(
+    app, "remove_containers", "app:remove_containers", help="Delete every app container", hidden=True
+)
+flow_command(app, "remove_images", "app:remove_images", help="Delete every app image", hidden=True)
+flow_command(
+    app,
+    "remove_app_directories",
+    "app:remove_app_directories",
+    help="Delete the app's directories on the servers",
+    hidden=True,
+)

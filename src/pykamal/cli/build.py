@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from pykamal.cli.core import group
+from pykamal.cli.running import flow_command
 
 if TYPE_CHECKING:
     from pykamal.flows.context import Run
@@ -21,19 +22,10 @@ def build() -> None:
 def _run(
     subcommand: str, step: Callable[[Run], Awaitable[None]], output: str | None = None, no_cache: bool = False
 ) -> None:
-    from pykamal.cli.running import make_run
+    from pykamal.cli.running import execute
     from pykamal.flows.context import BuildOptions
-    from pykamal.remote.runtime import run_async
 
-    run = make_run("build", subcommand, build=BuildOptions(output=output, no_cache=no_cache))
-
-    async def main() -> None:
-        try:
-            await step(run)
-        finally:
-            await run.executor.close()
-
-    run_async(main)
+    execute("build", subcommand, step, build=BuildOptions(output=output, no_cache=no_cache))
 
 
 def _output_option(default: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -69,32 +61,10 @@ def push(output: str, no_cache: bool) -> None:
     _run("push", flows.push, output=output, no_cache=no_cache)
 
 
-@build.command("pull", help="Download the image from the registry on the servers")
-def pull() -> None:
-    from pykamal.flows import build as flows
-
-    _run("pull", flows.pull)
-
-
-@build.command("create", help="Make the buildx builder")
-def create() -> None:
-    from pykamal.flows import build as flows
-
-    _run("create", flows.create)
-
-
-@build.command("remove", help="Delete the buildx builder")
-def remove() -> None:
-    from pykamal.flows import build as flows
-
-    _run("remove", flows.remove)
-
-
-@build.command("details", help="Print the builder configuration")
-def details() -> None:
-    from pykamal.flows import build as flows
-
-    _run("details", flows.details)
+flow_command(build, "pull", "build:pull", help="Download the image from the registry on the servers")
+flow_command(build, "create", "build:create", help="Make the buildx builder")
+flow_command(build, "remove", "build:remove", help="Delete the buildx builder")
+flow_command(build, "details", "build:details", help="Print the builder configuration")
 
 
 @build.command("dev", help="Build from uncommitted files into the local image store, tagged dirty.")

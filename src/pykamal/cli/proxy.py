@@ -8,6 +8,7 @@ import click
 
 from pykamal.cli.core import group
 from pykamal.cli.log_options import log_options
+from pykamal.cli.running import flow_command
 from pykamal.cli.thor_args import ArrayOption
 
 if TYPE_CHECKING:
@@ -25,11 +26,7 @@ def proxy() -> None:
     pass
 
 
-@proxy.command("boot", help="Start kamal-proxy on the servers")
-def boot() -> None:
-    from pykamal.flows import proxy as flow
-
-    _execute("boot", flow.boot)
+flow_command(proxy, "boot", "proxy:boot", help="Start kamal-proxy on the servers")
 
 
 @proxy.command("boot_config", help="Set, get or reset the options kamal-proxy starts with")
@@ -121,32 +118,10 @@ def upgrade(rolling: bool, confirmed: bool) -> None:
     _execute("upgrade", lambda run: flow.proxy_upgrade(run, rolling=rolling, confirmed=confirmed))
 
 
-@proxy.command("start", help="Start the stopped proxy container")
-def start() -> None:
-    from pykamal.flows import proxy as flow
-
-    _execute("start", flow.start)
-
-
-@proxy.command("stop", help="Stop the running proxy container")
-def stop() -> None:
-    from pykamal.flows import proxy as flow
-
-    _execute("stop", flow.stop)
-
-
-@proxy.command("restart", help="Stop, then start the proxy container again")
-def restart() -> None:
-    from pykamal.flows import proxy as flow
-
-    _execute("restart", flow.restart)
-
-
-@proxy.command("details", help="List the proxy container on each server")
-def details() -> None:
-    from pykamal.flows import proxy as flow
-
-    _execute("details", flow.details)
+flow_command(proxy, "start", "proxy:start", help="Start the stopped proxy container")
+flow_command(proxy, "stop", "proxy:stop", help="Stop the running proxy container")
+flow_command(proxy, "restart", "proxy:restart", help="Stop, then start the proxy container again")
+flow_command(proxy, "details", "proxy:details", help="List the proxy container on each server")
 
 
 @proxy.command("logs", help="Print the proxy container logs")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pykamal.cli.core import group
+from pykamal.cli.running import flow_command
 
 
 def _execute(subcommand: str, flow):  # type: ignore[no-untyped-def]
@@ -18,18 +19,8 @@ def prune() -> None:
     pass
 
 
-@prune.command("all", help="Delete old app containers and unused images")
-def all_() -> None:
-    from pykamal.flows import prune as flow
-
-    _execute("all", flow.prune_all)
-
-
-@prune.command("images", help="Delete app images no container uses")
-def images() -> None:
-    from pykamal.flows import prune as flow
-
-    _execute("images", flow.images)
+flow_command(prune, "all", "prune:prune_all", help="Delete old app containers and unused images")
+flow_command(prune, "images", "prune:images", help="Delete app images no container uses")
 
 
 @prune.command("containers", help="Delete stopped app containers, keeping the newest few (5 by default)")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, TypeVar
+
+import click
 
 from pykamal.cli.context import get_globals
 
@@ -13,6 +16,10 @@ if TYPE_CHECKING:
     from pykamal.remote.executor import Executor
 
 T = TypeVar("T")
+
+# Every command flow_command added, as (group, command, "module:function"): its flow is looked up
+# only when the command runs, so a test resolves them all.
+FLOW_COMMANDS: list[tuple[str, str, str]] = []
 
 
 def make_run(
@@ -73,6 +80,22 @@ def execute(
 
     run = make_run(command, subcommand, plan=plan, build=build)
     return run_async(lambda: run_flow(run, flow))
+
+
+def flow_command(group: click.Group, name: str, flow: str, *, help: str, hidden: bool = False) -> None:
+    """Add ``name`` to ``group``: a command with no options of its own that runs one flow.
+
+    ``flow`` names it as ``module:function`` under ``pykamal.flows``; the module is imported only
+    when the command runs, so listing commands and ``--help`` stay fast."""
+    module_name, _, function_name = flow.partition(":")
+
+    def command() -> None:
+        module = importlib.import_module(f"pykamal.flows.{module_name}")
+        execute(str(group.name), name, getattr(module, function_name))
+
+    command.__name__ = command.__qualname__ = name
+    group.command(name, help=help, hidden=hidden)(command)
+    FLOW_COMMANDS.append((str(group.name), name, flow))
 
 
 def follow_logs(command: str, argv_for: Callable[[Run], list[str]]) -> None:
