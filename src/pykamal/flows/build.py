@@ -63,7 +63,7 @@ async def build_and_push(run: Run) -> None:
     no_cache = run.build.no_cache
     await run.pre_connect()
     tools = await inspect_local_docker(run)
-    kind = commands.mode(config.builder, tools.arch)
+    builder = commands.for_config(config, tools.arch)
     use_buildx = choose_build_tool(run, tools, output_type)
 
     if config.registry.is_local:
@@ -75,15 +75,13 @@ async def build_and_push(run: Run) -> None:
     build_dir = await prepare_build_directory(run)
     check_dockerfile(run)
 
-    if kind in (commands.REMOTE, commands.HYBRID):
+    if builder.BUILDS_ON_REMOTE_HOST:
         await check_remote_builder(run)
-    async with forward_registry_to_remote_builder(run, kind):
+    async with forward_registry_to_remote_builder(run, builder):
         if use_buildx:
             await ensure_builder(run, tools.arch)
-        if use_buildx or kind == commands.PACK:
-            command = commands.push(
-                config, config.secrets, local_arch=tools.arch, output=output_type, no_cache=no_cache
-            )
+        if use_buildx or not builder.USES_BUILDX:
+            command = builder.push(config.secrets, output=output_type, tag_as_dirty=False, no_cache=no_cache)
         else:
             command = commands.build_without_buildx(
                 config, config.secrets, output=output_type, no_cache=no_cache
@@ -118,7 +116,7 @@ def choose_build_tool(run: Run, tools: LocalDocker, output_type: str) -> bool:
     """True to build with buildx; False to fall back to ``docker build`` (said so); else an error."""
     config = run.config
     builder = config.builder
-    if commands.mode(builder, tools.arch) == commands.PACK or tools.buildx:
+    if not commands.for_config(config, tools.arch).USES_BUILDX or tools.buildx:
         return True
     if commands.can_build_without_buildx(config, tools.arch):
         platform = f"linux/{builder.arches[0]}" if builder.arches else "this machine's platform"
@@ -209,15 +207,13 @@ async def ensure_builder(run: Run, local_arch: str | None) -> None:
 
 
 async def create_builder(run: Run, local_arch: str | None) -> None:
-    if run.config.builder.remote and commands.mode(run.config.builder, local_arch) in (
-        commands.REMOTE,
-        commands.HYBRID,
-    ):
+    builder = commands.for_config(run.config, local_arch)
+    if run.config.builder.remote and builder.BUILDS_ON_REMOTE_HOST:
         await check_remote_builder(run)
-    command = commands.create(run.config, local_arch)
+    command = builder.create()
     if command is None:
         return
-    run.output.log("debug", f"Using builder: {commands.mode(run.config.builder, local_arch)}")
+    run.output.log("debug", f"Using builder: {builder.MODE}")
     result = await local_executor(run).run(LOCALHOST, command, check=False)
     if not result.ok:
         raise BuildError(f"Couldn't create builder: {_last_line(result)}")
@@ -334,10 +330,10 @@ async def check_remote_builder(run: Run) -> None:
 
 
 @asynccontextmanager
-async def forward_registry_to_remote_builder(run: Run, kind: str) -> AsyncIterator[None]:
+async def forward_registry_to_remote_builder(run: Run, builder: commands.Builder) -> AsyncIterator[None]:
     """With a local registry, a remote builder pushes to it through a reverse tunnel."""
     port = run.config.registry.local_port
-    if not run.config.registry.is_local or kind not in (commands.REMOTE, commands.HYBRID) or not port:
+    if not run.config.registry.is_local or not builder.BUILDS_ON_REMOTE_HOST or not port:
         yield
         return
     from pykamal.flows.port_forwarding import forward_local_port
@@ -483,7 +479,7 @@ async def deliver(run: Run) -> None:
 
 async def create(run: Run) -> None:
     tools = await inspect_local_docker(run)
-    if not tools.buildx and commands.mode(run.config.builder, tools.arch) != commands.PACK:
+    if not tools.buildx and commands.for_config(run.config, tools.arch).USES_BUILDX:
         raise BuildError("Docker buildx plugin is not installed locally: it is needed to create a builder")
     await create_builder(run, tools.arch)
 
@@ -497,8 +493,9 @@ async def remove(run: Run) -> None:
 
 async def details(run: Run) -> None:
     tools = await inspect_local_docker(run)
-    run.output.puts(f"Builder: {commands.mode(run.config.builder, tools.arch)}")
-    result = await local_executor(run).run(LOCALHOST, commands.info(run.config, tools.arch))
+    builder = commands.for_config(run.config, tools.arch)
+    run.output.puts(f"Builder: {builder.MODE}")
+    result = await local_executor(run).run(LOCALHOST, builder.info())
     run.output.puts(result.stdout.rstrip("\n"))
 
 
@@ -512,15 +509,9 @@ async def dev(run: Run) -> None:
     await warn_about_dirty_files(run)
     if use_buildx:
         await ensure_builder(run, tools.arch)
-    if use_buildx or commands.mode(config.builder, tools.arch) == commands.PACK:
-        command = commands.push(
-            config,
-            config.secrets,
-            local_arch=tools.arch,
-            output=output_type,
-            tag_as_dirty=True,
-            no_cache=no_cache,
-        )
+    builder = commands.for_config(config, tools.arch)
+    if use_buildx or not builder.USES_BUILDX:
+        command = builder.push(config.secrets, output=output_type, tag_as_dirty=True, no_cache=no_cache)
     else:
         command = commands.build_without_buildx(
             config, config.secrets, output=output_type, tag_as_dirty=True, no_cache=no_cache

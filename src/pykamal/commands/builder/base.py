@@ -146,6 +146,8 @@ class Builder:
     MODE: ClassVar[str]
     LOGIN_LOCALLY: ClassVar[bool] = True  # pushes from this machine, with this machine's login
     PUSH_ENV: ClassVar[dict[str, str]] = {}
+    USES_BUILDX: ClassVar[bool] = True  # builds with ``docker buildx`` (or plain ``docker build``)
+    BUILDS_ON_REMOTE_HOST: ClassVar[bool] = False  # the build runs on ``builder.remote``
 
     def __init__(self, config: Config, local_arch: str | None = None) -> None:
         self.config = config

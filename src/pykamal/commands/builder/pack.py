@@ -12,6 +12,7 @@ IMAGE_LABELS_BUILDPACK = "paketo-buildpacks/image-labels"
 
 class Pack(Builder):
     MODE = PACK
+    USES_BUILDX = False  # the pack CLI builds on its own
 
     def remove(self) -> Command | None:
         return None

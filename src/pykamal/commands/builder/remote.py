@@ -16,6 +16,7 @@ class Remote(Builder):
     MODE = REMOTE
     LOGIN_LOCALLY = False  # the remote builder pushes with its own credentials
     PUSH_ENV: ClassVar[dict[str, str]] = {"BUILDKIT_NO_CLIENT_TOKEN": "1"}
+    BUILDS_ON_REMOTE_HOST = True
 
     def remote_suffix(self) -> str:
         suffix = re.sub(r"[^a-z0-9_-]", "-", self.builder.remote or "")
