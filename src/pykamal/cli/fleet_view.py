@@ -263,10 +263,11 @@ def doctor_view(report: DoctorReport, *, plain: bool) -> RenderableType:
         label, style = VERDICT_LABELS.get(check.verdict, (check.verdict, ""))
         line = Text("  ")
         line.append(f"{label:<4}", style="" if plain else style)
-        line.append(f"  {check.name:<{width}}  {check.detail}")
+        line.append(f"  {check.name:<{width}}  {visible(check.detail)}")
         parts.append(line)
         if check.fix and check.verdict in ("fail", "warn"):
-            parts.append(Text(f"  {'':<4}  {'':<{width}}  fix: {check.fix}", style="" if plain else "dim"))
+            fix = f"  {'':<4}  {'':<{width}}  fix: {visible(check.fix)}"
+            parts.append(Text(fix, style="" if plain else "dim"))
     summary = (
         f"{len(report.checks)} checks: {report.count('ok')} ok, {report.count('warn')} warnings, "
         f"{report.count('fail')} failed, {report.count('skip')} skipped"
@@ -279,5 +280,5 @@ def _group_title(scope: str, target: str | None) -> str:
     if scope == "local":
         return "This machine"
     if scope == "dns":
-        return f"DNS {target}"
-    return f"Host {target}"
+        return f"DNS {visible(str(target))}"
+    return f"Host {visible(str(target))}"

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 from pykamal.commands import app
 from pykamal.commands import prune as prune_commands
 from pykamal.commands.base import Command, chain, combine
-from pykamal.errors import PykamalError, RemoteError
+from pykamal.config.names import tag_problem
+from pykamal.errors import PykamalError, RemoteError, UsageError
 from pykamal.flows.common import Runtime, audit, confirm, locked
 from pykamal.remote.executor import run_on
 
@@ -319,6 +320,9 @@ async def rollback(run: Run, version: str | None = None, *, rollback_on_failure:
 
     from pykamal.flows import app_boot, notify
 
+    problem = tag_problem(version) if version is not None else None
+    if problem:
+        raise UsageError(f"rollback VERSION: {problem}")
     async with notify.session(run):
         runtime = Runtime(run)
         rolled_back = False

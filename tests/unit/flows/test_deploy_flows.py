@@ -19,7 +19,7 @@ from deploy_flow_helpers import (
     scripted,
 )
 
-from pykamal.errors import PykamalError, RemoteError
+from pykamal.errors import PykamalError, RemoteError, UsageError
 from pykamal.flows import deploy
 from pykamal.flows.context import Run
 from pykamal.remote.fake import RecordingExecutor
@@ -415,6 +415,16 @@ def test_rollback_to_a_version_missing_somewhere_is_refused(project: Project) ->
     with pytest.raises(PykamalError, match="The app version 'v1' is not available as a container"):
         go(deploy.rollback(run, "v1"))
     assert not any("docker run" in c for c in run.executor.commands())  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("version", ["v1;touch /tmp/x", "-v1", "v" * 129, "$(id)", ""])
+def test_rollback_to_a_version_no_tag_can_name_is_refused_before_any_host_is_asked(
+    project: Project, version: str
+) -> None:
+    run = project.run(roles="web", command="rollback")
+    with pytest.raises(UsageError, match=r"^rollback VERSION: .* is not a valid image tag"):
+        go(deploy.rollback(run, version))
+    assert run.executor.commands() == []  # type: ignore[attr-defined]
 
 
 def test_deploy_lock_held_elsewhere_stops_before_anything_changes(project: Project) -> None:

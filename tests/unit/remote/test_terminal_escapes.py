@@ -105,3 +105,21 @@ def test_the_status_screen_shows_a_lock_message_escaped() -> None:
         console.print(_lock_text(Fleet()))  # type: ignore[arg-type]
     _assert_inert(captured.get())
     assert "hotfix\\x1b]0;owned\\x07" in captured.get()
+
+
+def test_the_doctor_screen_shows_what_a_host_reported_escaped() -> None:
+    pytest.importorskip("rich")
+    from rich.console import Console
+
+    from pykamal.cli.fleet_view import doctor_view
+    from pykamal.flows.doctor import FAIL, Check, DoctorReport
+
+    check = Check(
+        "host", f"h1{CSI_CLEAR}", "kamal-proxy", FAIL, f"image v0.1{OSC_TITLE}", fix=f"reboot{OSC_LINK}"
+    )
+    report = DoctorReport("app", datetime.now(UTC), (check,))
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    with console.capture() as captured:
+        console.print(doctor_view(report, plain=True))
+    _assert_inert(captured.get())
+    assert "image v0.1\\x1b]0;owned\\x07" in captured.get()
