@@ -11,6 +11,7 @@ from pykamal.cli.context import get_globals
 from pykamal.cli.core import group
 from pykamal.cli.exec_options import INTERACTIVE, REUSE
 from pykamal.cli.log_options import log_options
+from pykamal.cli.running import flow_command
 
 if TYPE_CHECKING:
     from pykamal.commands.logs import LogQuery
@@ -41,55 +42,38 @@ def _confirmed(question: str, yes: bool) -> bool:
     return False
 
 
-@accessory.command("boot", help="Start a new container for the accessory NAME (or all) on its hosts")
-@NAME
-def boot(name: str) -> None:
-    from pykamal.flows import accessory as flows
-
-    _run("boot", lambda run: flows.boot(run, name))
-
-
-@accessory.command(
-    "reboot",
-    help="Replace the accessory container with a fresh one from a newly pulled image (NAME or all)",
+flow_command(
+    accessory,
+    "boot",
+    "accessory:boot",
+    help="Start a new container for the accessory NAME (or all) on its hosts",
+    params=[NAME],
 )
-@NAME
-def reboot(name: str) -> None:
-    from pykamal.flows import accessory as flows
-
-    _run("reboot", lambda run: flows.reboot(run, name))
-
-
-@accessory.command("start", help="Start the stopped accessory container")
-@NAME
-def start(name: str) -> None:
-    from pykamal.flows import accessory as flows
-
-    _run("start", lambda run: flows.start(run, name))
-
-
-@accessory.command("stop", help="Stop the running accessory container")
-@NAME
-def stop(name: str) -> None:
-    from pykamal.flows import accessory as flows
-
-    _run("stop", lambda run: flows.stop(run, name))
-
-
-@accessory.command("restart", help="Stop, then start the accessory container again")
-@NAME
-def restart(name: str) -> None:
-    from pykamal.flows import accessory as flows
-
-    _run("restart", lambda run: flows.restart(run, name))
-
-
-@accessory.command("details", help="List the accessory container on each of its hosts (NAME or all)")
-@NAME
-def details(name: str) -> None:
-    from pykamal.flows import accessory as flows
-
-    _run("details", lambda run: flows.details(run, name))
+flow_command(
+    accessory,
+    "reboot",
+    "accessory:reboot",
+    help="Replace the accessory container with a fresh one from a newly pulled image (NAME or all)",
+    params=[NAME],
+)
+flow_command(
+    accessory, "start", "accessory:start", help="Start the stopped accessory container", params=[NAME]
+)
+flow_command(accessory, "stop", "accessory:stop", help="Stop the running accessory container", params=[NAME])
+flow_command(
+    accessory,
+    "restart",
+    "accessory:restart",
+    help="Stop, then start the accessory container again",
+    params=[NAME],
+)
+flow_command(
+    accessory,
+    "details",
+    "accessory:details",
+    help="List the accessory container on each of its hosts (NAME or all)",
+    params=[NAME],
+)
 
 
 @accessory.command("exec", help="Run a command inside the accessory container on its hosts")

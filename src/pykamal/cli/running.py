@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -82,19 +82,32 @@ def execute(
     return run_async(lambda: run_flow(run, flow))
 
 
-def flow_command(group: click.Group, name: str, flow: str, *, help: str, hidden: bool = False) -> None:
-    """Add ``name`` to ``group``: a command with no options of its own that runs one flow.
+def flow_command(
+    group: click.Group,
+    name: str,
+    flow: str,
+    *,
+    help: str,
+    hidden: bool = False,
+    params: Sequence[Callable[[Callable[..., None]], Callable[..., None]]] = (),
+) -> None:
+    """Add ``name`` to ``group``: a command that only runs one flow.
 
     ``flow`` names it as ``module:function`` under ``pykamal.flows``; the module is imported only
-    when the command runs, so listing commands and ``--help`` stay fast."""
+    when the command runs, so listing commands and ``--help`` stay fast. ``params`` are click
+    arguments or options; their values go to the flow as keyword arguments."""
     module_name, _, function_name = flow.partition(":")
 
-    def command() -> None:
+    def command(**values: Any) -> None:
         module = importlib.import_module(f"pykamal.flows.{module_name}")
-        execute(str(group.name), name, getattr(module, function_name))
+        flow_function = getattr(module, function_name)
+        execute(str(group.name), name, lambda run: flow_function(run, **values))
 
     command.__name__ = command.__qualname__ = name
-    group.command(name, help=help, hidden=hidden)(command)
+    decorated: Callable[..., None] = command
+    for param in reversed(params):
+        decorated = param(decorated)
+    group.command(name, help=help, hidden=hidden)(decorated)
     FLOW_COMMANDS.append((str(group.name), name, flow))
 
 
