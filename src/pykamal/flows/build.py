@@ -354,8 +354,10 @@ async def pull(run: Run) -> None:
     """Pull the image on the selected app hosts. Runs no command on this machine.
 
     One remote command per host logs in, pulls and checks the label. Where there are several
-    hosts it first reads the host's registry mirror: a host with one stops there, and pulls once
-    one host per mirror has seeded it.
+    hosts and the image is on Docker Hub (the only registry Docker's ``registry-mirrors`` serve),
+    it first reads the host's registry mirror: a host with one stops there, and pulls once one
+    host per mirror has seeded it. Kamal seeds mirrors for images on any registry, where they
+    cannot help: this skips that round.
     """
     config = run.config
     hosts = run.selection.app_hosts
@@ -366,7 +368,8 @@ async def pull(run: Run) -> None:
     for host in hosts:  # a host waiting for its mirror to be seeded stays in this step
         run.output.begin_step(host, PULL_STEP)
     async with forward_registry_to_hosts(run, hosts):
-        mirrors = await pull_on_hosts(run, hosts, login=login, check_mirror=len(hosts) > 1)
+        check_mirror = len(hosts) > 1 and commands.mirrors_can_serve(config.absolute_image)
+        mirrors = await pull_on_hosts(run, hosts, login=login, check_mirror=check_mirror)
         if mirrors:
             seeds: dict[str, str] = {}
             for host in hosts:

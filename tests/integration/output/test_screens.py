@@ -51,8 +51,6 @@ def test_a_three_host_deploy_shows_one_live_line_per_host_then_a_summary(
     assert shown == "\n".join(
         [
             "Pull app image...",
-            "Pulling image on host1 to seed the mirror...",
-            "Pulling image on remaining hosts...",
             "Acquiring the deploy lock...",
             "Ensure kamal-proxy is running...",
             "Detect stale containers...",

@@ -1,5 +1,6 @@
 """build pull: logs in only on the app hosts that pull, password on stdin, nothing local; one remote
-command per host (two on a host whose registry mirror is seeded by another host first)."""
+command per host (two on a host whose registry mirror is seeded by another host first: only for
+images on Docker Hub, the one registry Docker's mirrors serve)."""
 
 from __future__ import annotations
 
@@ -55,14 +56,14 @@ def test_pull_logs_in_then_pulls_on_each_app_host_and_runs_nothing_locally(in_pr
     assert local_commands(ex) == []
     for host in ("h1", "h2", "h3"):
         [call] = [c for c in ex.calls if c.host == host]  # one command per host
-        login, mirror, pull, validate = positions(
+        login, pull, validate = positions(
             call.display,
             "docker login registry.example.test:5000 -u [REDACTED] --password-stdin",
-            "RegistryConfig.Mirrors",
             f"docker pull {IMAGE}",
             "docker inspect -f '{{ .Config.Labels.service }}'",
         )
-        assert login < mirror < pull < validate
+        assert login < pull < validate
+        assert "RegistryConfig.Mirrors" not in call.display  # mirrors serve Docker Hub images only
         assert call.stdin == CANARY  # the password goes to stdin only
         login_words = call.shell.split("2>&1)")[0].split()
         assert "-p" not in login_words and "--password" not in login_words
@@ -99,8 +100,13 @@ def test_local_registry_pull_goes_through_reverse_tunnels_without_any_login(in_p
     assert local_commands(ex) == []
 
 
+HUB_IMAGE = "team/app:abc123"
+
+
 def test_one_host_per_mirror_pulls_first(in_project: Path) -> None:
-    text = BASE.replace("hosts: [h1, h2]", "hosts: [h1, h2, h4]")
+    text = BASE.replace("hosts: [h1, h2]", "hosts: [h1, h2, h4]").replace(
+        "  server: registry.example.test:5000\n", ""
+    )
     run, ex, stream = make_run(load(in_project, text))
     # what the script prints on a host with a mirror (it stops there); h3 has none and pulls at once
     ex.respond(r"RegistryConfig\.Mirrors", host="h1", stdout="@pykamal mirror http://mirror-a\n")
@@ -112,11 +118,50 @@ def test_one_host_per_mirror_pulls_first(in_project: Path) -> None:
     assert max(second["h1"], second["h4"]) < second["h2"]  # seeds first, then the rest
     for host in ("h1", "h2", "h4"):
         again = ex.commands(host)[1]
-        assert f"docker pull {IMAGE}" in again
+        assert f"docker pull {HUB_IMAGE}" in again
         assert "docker login" not in again and "RegistryConfig" not in again  # logged in already
     output = stream.getvalue()
     assert "Pulling image on h1, h4 to seed the mirrors..." in output
     assert "Pulling image on remaining hosts..." in output
+
+
+@pytest.mark.parametrize(
+    ("server", "queried"),
+    [
+        (None, True),
+        ("docker.io", True),
+        ("index.docker.io", True),
+        ("registry.example.test:5000", False),
+        ("ghcr.io", False),
+        ("localhost:5555", False),
+    ],
+)
+def test_the_mirror_is_read_only_for_images_on_docker_hub(
+    in_project: Path, server: str | None, queried: bool
+) -> None:
+    text = BASE.replace("  server: registry.example.test:5000\n", f"  server: {server}\n" if server else "")
+    run, ex, _ = make_run(load(in_project, text))
+    asyncio.run(build.pull(run))
+    assert sorted(ex.hosts_for(r"RegistryConfig")) == (["h1", "h2", "h3"] if queried else [])
+    assert all(len(ex.commands(h)) == 1 for h in ("h1", "h2", "h3"))  # no mirror answered: one round
+
+
+@pytest.mark.parametrize(
+    ("image", "served"),
+    [
+        ("app", True),
+        ("team/app:v1", True),
+        ("docker.io/team/app", True),
+        ("Docker.IO/team/app", True),
+        ("registry-1.docker.io/library/app", True),
+        ("ghcr.io/team/app", False),
+        ("registry.example.test:5000/team/app", False),
+        ("localhost/app", False),
+        ("localhost:5555/app", False),
+    ],
+)
+def test_mirrors_serve_docker_hub_references_only(image: str, served: bool) -> None:
+    assert builder.mirrors_can_serve(image) is served
 
 
 def test_no_mirror_query_with_a_single_app_host(in_project: Path) -> None:

@@ -53,6 +53,7 @@ from pykamal.commands.builder.pull import (
     first_mirror,
     login_step,
     mirror_step,
+    mirrors_can_serve,
     no_mirror,
     pull,
     pull_on_host,
@@ -137,7 +138,7 @@ __all__ = [
     "cache_from", "cache_to", "can_build_without_buildx", "clean", "clone", "clone_already_exists",
     "clone_directory", "clone_reset_steps", "clone_revision", "clone_status", "create", "first_mirror",
     "for_config", "info", "inspect_builder", "local_arches", "login_step", "login_to_registry_locally",
-    "mirror_step", "mode", "no_mirror", "pull", "pull_on_host", "pull_steps", "push", "push_env",
-    "remote_arches", "remote_context_name", "remove", "secret_values", "stopped_at_mirror",
+    "mirror_step", "mirrors_can_serve", "mode", "no_mirror", "pull", "pull_on_host", "pull_steps", "push",
+    "push_env", "remote_arches", "remote_context_name", "remove", "secret_values", "stopped_at_mirror",
     "tag_names", "validate_image",
 ]  # fmt: skip
