@@ -9,6 +9,7 @@ registry, seeding each registry mirror from one host first) and checks the ``ser
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -472,9 +473,16 @@ def pull_failure(run: Run, result: Result) -> str:
 
 
 async def deliver(run: Run) -> None:
-    """``push`` then ``pull``."""
-    await push(run)
-    await pull(run)
+    """``push`` then ``pull``; the app hosts' connections open while the image builds."""
+    await run.pre_connect()
+    opening = [asyncio.ensure_future(run.executor.connect(host)) for host in run.selection.app_hosts]
+    try:
+        await push(run)
+        await pull(run)  # a host's first command waits for its connection (or its failure)
+    finally:
+        for task in opening:
+            task.cancel()
+        await asyncio.gather(*opening, return_exceptions=True)
 
 
 # --- builder setup, details, dev -------------------------------------------------------------------

@@ -43,6 +43,11 @@ class Executor(Protocol):
         """Write ``data`` to ``remote_path``; the file never exists with wider permissions than ``mode``."""
         ...
 
+    async def connect(self, host: str) -> None:
+        """Open the connection to ``host`` ahead of its first command (nothing where there is none).
+        Never raises: a failure is raised by the next command on that host, not tried twice."""
+        ...
+
     def forward_remote_port(
         self,
         host: str,
@@ -109,6 +114,9 @@ class CommandRunner:
 
     def _channel(self, host: str, command: Command) -> AbstractAsyncContextManager[Channel]:
         raise NotImplementedError
+
+    async def connect(self, host: str) -> None:
+        """Nothing to open ahead (executors with connections override this)."""
 
     def _timeout(self, timeout: float | None) -> float | None:
         return timeout

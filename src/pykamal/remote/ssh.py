@@ -112,6 +112,7 @@ class SshExecutor(CommandRunner):
         self.output = output or Output()
         self._conns: dict[str, _Connection] = {}
         self._conn_locks: dict[str, asyncio.Lock] = {}
+        self._early_failures: dict[str, ConnectError] = {}  # from connect(), for the next command
         self._start_semaphore: asyncio.Semaphore | None = None
         self._known_hosts = KnownHostsFiles(warn=self.output.warn)
         self._client_keys: list[Any] | None = None
@@ -262,10 +263,20 @@ class SshExecutor(CommandRunner):
                 await listener.wait_closed()
 
     # --- connections ---------------------------------------------------------------------------
+    async def connect(self, host: str) -> None:
+        """Open the connection to ``host`` now; a failure waits for the next command on the host."""
+        try:
+            await self.connection(host)
+        except ConnectError as exc:
+            self._early_failures[host] = exc
+
     async def connection(self, host: str) -> _Connection:
         """The (pooled) connection to ``host``, opened on first use."""
         lock = self._conn_locks.setdefault(host, asyncio.Lock())
         async with lock:
+            failure = self._early_failures.pop(host, None)
+            if failure is not None:
+                raise failure
             conn = self._conns.get(host)
             if conn is not None:
                 idle = time.monotonic() - conn.last_used

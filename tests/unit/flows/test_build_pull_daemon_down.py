@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from build_flow_helpers import load, make_run
+from build_flow_helpers import BASE, load, make_run
 
 from pykamal.commands import builder
 from pykamal.errors import PykamalError
@@ -17,7 +17,9 @@ def test_mirror_query_on_a_host_without_a_running_daemon_names_host_and_daemon(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    run, ex, _ = make_run(load(tmp_path))
+    # the mirror is read only for images on Docker Hub (the one registry Docker's mirrors serve)
+    on_hub = BASE.replace("  server: registry.example.test:5000\n", "")
+    run, ex, _ = make_run(load(tmp_path, on_hub))
     ex.respond(
         r"RegistryConfig\.Mirrors",
         host="h2",

@@ -107,6 +107,54 @@ def test_connection_starts_are_bounded_and_connections_reused(monkeypatch: pytes
     assert sorted(opened) == sorted(hosts)  # one connection per host, however often it is asked for
 
 
+def test_connecting_ahead_opens_the_pooled_connection_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    opened: list[str] = []
+
+    async def connect(host: str, **kwargs: Any) -> FakeConnection:
+        opened.append(host)
+        await asyncio.sleep(0.01)
+        return FakeConnection(host)
+
+    monkeypatch.setattr(asyncssh, "connect", connect)
+    executor = SshExecutor(settings(), Captured("info").output)
+
+    async def main() -> None:
+        ahead = asyncio.ensure_future(executor.connect("h1"))
+        await asyncio.sleep(0)  # the connection is on its way when the command asks for it
+        await executor.connection("h1")
+        await ahead
+        await executor.close()
+
+    asyncio.run(main())
+    assert opened == ["h1"]
+
+
+def test_a_failure_connecting_ahead_is_raised_by_the_next_command_not_tried_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    attempts: list[str] = []
+
+    async def connect(host: str, **kwargs: Any) -> FakeConnection:
+        attempts.append(host)
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    monkeypatch.setattr(asyncssh, "connect", connect)
+    executor = SshExecutor(settings(), Captured("info").output)
+
+    async def main() -> list[str]:
+        await executor.connect("h1")  # never raises
+        reasons = []
+        for _ in range(2):
+            with pytest.raises(ConnectError) as caught:
+                await executor.connection("h1")
+            reasons.append(str(caught.value))
+        return reasons
+
+    first, second = asyncio.run(main())
+    assert "refused" in first and first == second
+    assert attempts == ["h1", "h1"]  # connect() once, then one new try for the command after the first
+
+
 def test_connect_options_follow_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
     seen: dict[str, Any] = {}
 
