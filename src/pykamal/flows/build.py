@@ -102,9 +102,17 @@ def pushes_from_here(run: Run, tools: LocalDocker, output_type: str) -> bool:
 
 async def inspect_local_docker(run: Run) -> LocalDocker:
     """Docker must be installed; buildx and the daemon's architecture are looked up."""
-    await ensure_local_docker(run)
     local = local_executor(run)
-    buildx = await local.run(LOCALHOST, docker.local_buildx_version(), check=False, log_level="debug")
+    # both at once: a missing docker client is reported by ensure_local_docker, whichever ends first
+    installed, buildx = await asyncio.gather(
+        ensure_local_docker(run),
+        local.run(LOCALHOST, docker.local_buildx_version(), check=False, log_level="debug"),
+        return_exceptions=True,
+    )
+    if isinstance(installed, BaseException):
+        raise installed
+    if isinstance(buildx, BaseException):
+        raise buildx
     arch: str | None = None
     builder = run.config.builder
     if builder.remote or not buildx.ok:
