@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 
 import pytest
 
@@ -18,6 +19,11 @@ from pykamal.remote.output import Output
 from pykamal.remote.result import FanOutError
 
 HOSTS = {"h1": ["web"], "h2": ["web", "worker"]}
+
+
+def timeless(text: str) -> str:
+    """Step times depend on the machine's load: ``#.#s`` stands for any of them."""
+    return re.sub(r"\b\d+\.\ds\b", "#.#s", text)
 
 
 def deploy_like(output: Output, *, fail_on: str | None = None) -> None:
@@ -47,14 +53,14 @@ def test_plain_lines_show_steps_per_host_and_a_summary_without_commands() -> Non
     stream = io.StringIO()
     output = Output("info", stream=stream, err_stream=stream)
     deploy_like(output, fail_on="h2")
-    text = stream.getvalue()
+    text = timeless(stream.getvalue())
     assert "Running" not in text and "\x1b" not in text
-    assert "  h1  pull: done in 0.0s" in text and "  h2  boot web: failed after 0.0s:" in text
+    assert "  h1  pull: done in #.#s" in text and "  h2  boot web: failed after #.#s:" in text
     lines = text.splitlines()
     table = lines[lines.index("  HOST  ROLE        VERSION  RESULT             TIME") :]
     assert table[1:] == [
-        "  h1    web         v9       done               0.0s",
-        "  h2    web,worker  v9       failed (boot web)  0.0s",
+        "  h1    web         v9       done               #.#s",
+        "  h2    web,worker  v9       failed (boot web)  #.#s",
         "  Failed all in 1.5 seconds",
     ]
 
@@ -173,4 +179,4 @@ def test_a_dumb_or_colourless_terminal_gets_plain_lines(
     deploy_like(output)
     text = terminal.getvalue()
     assert "\x1b" not in text and "\r" not in text
-    assert "  h2  boot web: done in 0.0s" in text
+    assert "  h2  boot web: done in #.#s" in timeless(text)
