@@ -357,6 +357,7 @@ async def forward_registry_to_remote_builder(run: Run, builder: commands.Builder
 # --- pull ------------------------------------------------------------------------------------------
 
 PULL_STEP = "pull"
+DAEMON_DOWN = "Cannot connect to the Docker daemon"
 
 
 async def pull(run: Run) -> None:
@@ -447,10 +448,12 @@ def pull_failure(run: Run, result: Result) -> str:
 
     if docker_missing(result):
         return DOCKER_MISSING_FIX
+    if DAEMON_DOWN in result.stderr + result.stdout:  # any step: login, mirror read or pull
+        return "cannot connect to the Docker daemon (is it running?)"
     if status == commands.LOGIN_FAILED:
         return registry.login_failure(config.registry, result)
     if status == commands.MIRROR_UNREADABLE:
-        if "nil pointer" in detail or "Cannot connect to the Docker daemon" in detail:
+        if "nil pointer" in detail:
             # `docker info --format` prints only a template error when the daemon does not answer
             detail = "cannot connect to the Docker daemon (is it running?)"
         return f"could not read the registry mirrors: {detail}"
