@@ -255,7 +255,7 @@ def doctor_view(report: DoctorReport, *, plain: bool) -> RenderableType:
 
     parts: list[RenderableType] = []
     group: tuple[str, str | None] | None = None
-    width = max((len(c.name) for c in report.checks), default=0)
+    width = max((len(visible(c.name)) for c in report.checks), default=0)
     for check in report.checks:
         if (check.scope, check.target) != group:
             group = (check.scope, check.target)
@@ -263,7 +263,7 @@ def doctor_view(report: DoctorReport, *, plain: bool) -> RenderableType:
         label, style = VERDICT_LABELS.get(check.verdict, (check.verdict, ""))
         line = Text("  ")
         line.append(f"{label:<4}", style="" if plain else style)
-        line.append(f"  {check.name:<{width}}  {visible(check.detail)}")
+        line.append(f"  {visible(check.name):<{width}}  {visible(check.detail)}")
         parts.append(line)
         if check.fix and check.verdict in ("fail", "warn"):
             fix = f"  {'':<4}  {'':<{width}}  fix: {visible(check.fix)}"

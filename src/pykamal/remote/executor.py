@@ -45,7 +45,7 @@ class Executor(Protocol):
 
     async def connect(self, host: str) -> None:
         """Open the connection to ``host`` ahead of its first command (nothing where there is none).
-        Never raises: a failure is raised by the next command on that host, not tried twice."""
+        A failure to connect is not raised here but by the command that waited for this attempt."""
         ...
 
     def forward_remote_port(

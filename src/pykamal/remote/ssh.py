@@ -112,7 +112,8 @@ class SshExecutor(CommandRunner):
         self.output = output or Output()
         self._conns: dict[str, _Connection] = {}
         self._conn_locks: dict[str, asyncio.Lock] = {}
-        self._early_failures: dict[str, ConnectError] = {}  # from connect(), for the next command
+        # connect()'s failures (when, what), for a command that was waiting for that attempt
+        self._early_failures: dict[str, tuple[float, ConnectError]] = {}
         self._start_semaphore: asyncio.Semaphore | None = None
         self._known_hosts = KnownHostsFiles(warn=self.output.warn)
         self._client_keys: list[Any] | None = None
@@ -264,19 +265,21 @@ class SshExecutor(CommandRunner):
 
     # --- connections ---------------------------------------------------------------------------
     async def connect(self, host: str) -> None:
-        """Open the connection to ``host`` now; a failure waits for the next command on the host."""
+        """Open the connection to ``host`` now. If that fails, a command that was already waiting
+        for it gets the failure (one timeout, not two); a later command tries again."""
         try:
             await self.connection(host)
         except ConnectError as exc:
-            self._early_failures[host] = exc
+            self._early_failures[host] = (time.monotonic(), exc)
 
     async def connection(self, host: str) -> _Connection:
         """The (pooled) connection to ``host``, opened on first use."""
+        asked = time.monotonic()
         lock = self._conn_locks.setdefault(host, asyncio.Lock())
         async with lock:
-            failure = self._early_failures.pop(host, None)
-            if failure is not None:
-                raise failure
+            early = self._early_failures.pop(host, None)
+            if early is not None and early[0] >= asked:
+                raise early[1]
             conn = self._conns.get(host)
             if conn is not None:
                 idle = time.monotonic() - conn.last_used

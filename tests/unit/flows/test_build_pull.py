@@ -152,8 +152,11 @@ def test_the_mirror_is_read_only_for_images_on_docker_hub(
         ("app", True),
         ("team/app:v1", True),
         ("docker.io/team/app", True),
-        ("Docker.IO/team/app", True),
-        ("registry-1.docker.io/library/app", True),
+        ("index.docker.io/team/app", True),
+        ("Docker.IO/team/app", False),  # Docker compares registry names as written
+        ("registry-1.docker.io/library/app", False),
+        ("Team/app", False),  # a capital letter makes the first part a registry name
+        ("LOCALHOST/app", False),
         ("ghcr.io/team/app", False),
         ("registry.example.test:5000/team/app", False),
         ("localhost/app", False),

@@ -123,3 +123,17 @@ def test_the_doctor_screen_shows_what_a_host_reported_escaped() -> None:
         console.print(doctor_view(report, plain=True))
     _assert_inert(captured.get())
     assert "image v0.1\\x1b]0;owned\\x07" in captured.get()
+
+
+def test_the_doctor_screen_shows_a_check_name_from_a_host_escaped() -> None:
+    pytest.importorskip("rich")
+    from rich.console import Console
+
+    from pykamal.cli.fleet_view import doctor_view
+    from pykamal.flows.doctor import SKIP, Check, DoctorReport
+
+    check = Check("host", "h1", f"disk /var/{OSC_TITLE}lib", SKIP, "not measured")
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    with console.capture() as captured:
+        console.print(doctor_view(DoctorReport("app", datetime.now(UTC), (check,)), plain=True))
+    _assert_inert(captured.get())

@@ -104,18 +104,19 @@ def pull_steps(config: Config, audit: Command) -> Command:
     )
 
 
-DOCKER_HUB = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+DOCKER_HUB = frozenset({"docker.io", "index.docker.io"})
 
 
 def mirrors_can_serve(image: str) -> bool:
     """Whether a Docker daemon's ``registry-mirrors`` can serve ``image``: they mirror Docker Hub only.
 
-    As Docker reads a reference, a first path part with a ``.`` or ``:`` (or ``localhost``) is a
-    registry; without one the image is on Docker Hub."""
+    As Docker reads a reference, a first path part with a ``.``, a ``:`` or a capital letter, or
+    ``localhost``, names a registry; without one the image is on Docker Hub."""
     first, slash, _ = image.partition("/")
-    if not slash or not ("." in first or ":" in first or first == "localhost"):
+    names_registry = "." in first or ":" in first or first == "localhost" or first != first.lower()
+    if not slash or not names_registry:
         return True
-    return first.lower() in DOCKER_HUB
+    return first in DOCKER_HUB
 
 
 def pull_on_host(
