@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_helpers import BASE
+from project_files import BASE
 
 from pykamal.commands.base import Sensitive
 from pykamal.config import load_config

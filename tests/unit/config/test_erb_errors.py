@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from kamal_compare import kamal_binary
+from project_files import write_project
 
 from pykamal.cli import run
 
@@ -48,10 +49,7 @@ def test_fetch_of_a_missing_variable_names_file_line_and_key(write_config: Any, 
 
 @pytest.mark.skipif(kamal_binary() is None, reason="the reference `kamal` binary is not on PATH")
 def test_kamal_fails_on_the_same_missing_key(tmp_path: Path) -> None:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(
-        BASE + 'env:\n  clear:\n    A: <%= ENV.fetch("MISSING_ERB_KEY") %>\n'
-    )
+    write_project(tmp_path, BASE + 'env:\n  clear:\n    A: <%= ENV.fetch("MISSING_ERB_KEY") %>\n')
     result = subprocess.run(
         [str(kamal_binary()), "config", "--version", "v1"],
         cwd=tmp_path,

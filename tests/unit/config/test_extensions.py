@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from config_helpers import BASE
+from project_files import BASE
 
 from pykamal.config import load_config
 from pykamal.config.extensions import Canary, Notifier, Release

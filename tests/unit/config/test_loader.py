@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from config_helpers import BASE
+from project_files import BASE
 
 import pykamal
 from pykamal.config import load_config

@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from config_helpers import BASE
+from project_files import BASE
 
 from pykamal.config import load_config
 from pykamal.errors import ConfigError

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from kamal_compare import kamal_binary
+from project_files import write_project
 
 from pykamal.config import load_config
 from pykamal.errors import ConfigError
@@ -61,8 +62,7 @@ def sections_in_test_sources() -> list[str]:
 
 
 def accepted_by_pykamal(section: str, folder: Path) -> bool:
-    (folder / "config").mkdir(parents=True, exist_ok=True)
-    (folder / "config" / "deploy.yml").write_text(BASE + section)
+    write_project(folder, BASE + section)
     try:
         load_config(str(folder / "config" / "deploy.yml"), version="check")
     except ConfigError:

@@ -13,7 +13,7 @@ import yaml
 
 from pykamal.config import yamlfile
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "config"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "config"
 VERSION = "0123456789abcdef0123456789abcdef01234567"
 
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 import yaml
-from config_helpers import BASE
 from kamal_compare import kamal_binary, parse_kamal_yaml, parse_pykamal_yaml
+from project_files import BASE
 
 from pykamal.cli import run
 from pykamal.cli.config_cmds import DOC_SECTIONS

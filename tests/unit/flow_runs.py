@@ -1,8 +1,10 @@
-"""Runs on a recorder for the flow tests: nothing runs on a host nor here, every command is recorded."""
+"""Runs on a recorder for the unit tests: nothing runs on a host nor here, every command is recorded."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from pykamal.config.model import Config
@@ -11,6 +13,9 @@ from pykamal.flows.context import Run
 from pykamal.flows.local import Machine
 from pykamal.remote.fake import RecordingExecutor
 from pykamal.remote.output import Output
+
+# the ``make_run`` fixture: recorded_run with the test's defaults
+MakeRun = Callable[..., tuple[Run, RecordingExecutor, io.StringIO]]
 
 
 def recorded_run(
@@ -41,3 +46,16 @@ def recorded_run(
         **fields,
     )
     return run, executor, stream
+
+
+def go(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """Run a flow to its end."""
+    return asyncio.run(coroutine)
+
+
+def index_of(commands: list[str], pattern: str) -> int:
+    """Position of the first command containing ``pattern`` (fails the test when there is none)."""
+    for index, command in enumerate(commands):
+        if pattern in command:
+            return index
+    raise AssertionError(f"no command containing {pattern!r} in:\n" + "\n".join(commands))
