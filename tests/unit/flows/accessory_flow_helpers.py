@@ -1,19 +1,13 @@
-"""Configs and runs for unit tests of the accessory flows (nothing runs: a recorder)."""
+"""Configs for unit tests of the accessory flows (nothing runs: ``make_run`` records)."""
 
 from __future__ import annotations
 
-import asyncio
-import io
-from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any
 
-from flow_runs import recorded_run
+from project_files import write_project
 
 from pykamal.config import load_config
 from pykamal.config.model import Config
-from pykamal.flows.context import Run
-from pykamal.remote.fake import RecordingExecutor
 
 SECRET = "s3cr3t-Value-9d1e"
 REGISTRY_PASSWORD = "reg-Pa55-4b7a"
@@ -93,34 +87,11 @@ echo secret=<%= ENV["KV_SECRET"] %>
 """
 
 
-def write_project(root: Path, text: str = CONFIG, secrets: str = SECRETS) -> None:
-    (root / "config").mkdir(parents=True, exist_ok=True)
-    (root / ".kamal").mkdir(exist_ok=True)
-    (root / "config" / "deploy.yml").write_text(text)
-    (root / ".kamal" / "secrets").write_text(secrets)
-    (root / "config" / "kv.conf").write_text("greeting=plain\n")
-    (root / "config" / "init.sh.erb").write_text(ERB_TEMPLATE)
+# the files the accessories of CONFIG upload
+FILES = {"config/kv.conf": "greeting=plain\n", "config/init.sh.erb": ERB_TEMPLATE}
 
 
 def load(root: Path, text: str = CONFIG, secrets: str = SECRETS) -> Config:
     """Write the project into ``root`` (the test has chdir'ed there) and load its config."""
-    write_project(root, text, secrets)
+    write_project(root, text, secrets, FILES)
     return load_config("config/deploy.yml", version="abc123")
-
-
-def make_run(
-    config: Config, *, hosts: str | None = None, roles: str | None = None
-) -> tuple[Run, RecordingExecutor, io.StringIO]:
-    return recorded_run(config, command="accessory", hosts=hosts, roles=roles, skip_hooks=True)
-
-
-def run_flow(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coroutine)
-
-
-def index_of(commands: list[str], pattern: str) -> int:
-    """Position of the first command containing ``pattern`` (fails the test when there is none)."""
-    for index, command in enumerate(commands):
-        if pattern in command:
-            return index
-    raise AssertionError(f"no command containing {pattern!r} in:\n" + "\n".join(commands))

@@ -1,15 +1,14 @@
-"""Configs and runs for unit tests of the build and registry flows (nothing runs: a recorder)."""
+"""Configs for unit tests of the build and registry flows (nothing runs: ``make_run`` records)."""
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
 
-from flow_runs import recorded_run
+from project_files import write_project
 
 from pykamal.config import load_config
 from pykamal.config.model import Config
-from pykamal.flows.context import BuildOptions, Run
 from pykamal.remote.fake import RecordingExecutor
 
 CANARY = "canary-Pa55word-7f3e9c"
@@ -31,34 +30,12 @@ builder:
 """
 
 
-def write_config(root: Path, text: str = BASE, secrets: str | None = None) -> Path:
-    (root / "config").mkdir(parents=True, exist_ok=True)
-    (root / ".kamal").mkdir(exist_ok=True)
-    path = root / "config" / "deploy.yml"
-    path.write_text(text)
-    (root / ".kamal" / "secrets").write_text(
-        secrets if secrets is not None else f"KAMAL_REGISTRY_PASSWORD={CANARY}\n"
-    )
-    (root / "Dockerfile").write_text("FROM scratch\n")
-    return path
-
-
 def load(root: Path, text: str = BASE, secrets: str | None = None) -> Config:
     """Load from ``root`` (the test must have chdir'ed there: paths are relative, as in a project)."""
-    write_config(root, text, secrets)
+    if secrets is None:
+        secrets = f"KAMAL_REGISTRY_PASSWORD={CANARY}\n"
+    write_project(root, text, secrets, {"Dockerfile": "FROM scratch\n"})
     return load_config("config/deploy.yml", version="abc123")
-
-
-def make_run(
-    config: Config,
-    *,
-    hosts: str | None = None,
-    roles: str | None = None,
-    output_type: str | None = None,
-    no_cache: bool = False,
-) -> tuple[Run, RecordingExecutor, io.StringIO]:
-    build = BuildOptions(output=output_type, no_cache=no_cache)
-    return recorded_run(config, command="build", hosts=hosts, roles=roles, skip_hooks=True, build=build)
 
 
 def local_commands(executor: RecordingExecutor) -> list[str]:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 import os
 import stat
-from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 from flow_runs import recorded_run
+from project_files import write_project
 
 from pykamal.config import load_config
 from pykamal.flows.context import Run
@@ -58,12 +57,8 @@ class Project:
     """A project folder with config/deploy.yml, .kamal/secrets and optional hooks."""
 
     def __init__(self, root: Path, config: str = CONFIG) -> None:
-        self.root = root
-        (root / "config").mkdir(parents=True, exist_ok=True)
-        (root / "config" / "deploy.yml").write_text(config)
-        (root / ".kamal").mkdir(exist_ok=True)
-        (root / ".kamal" / "secrets").write_text(
-            f"KAMAL_REGISTRY_PASSWORD={REGISTRY_PASSWORD}\nDB_PASSWORD={SECRET}\n"
+        self.root = write_project(
+            root, config, f"KAMAL_REGISTRY_PASSWORD={REGISTRY_PASSWORD}\nDB_PASSWORD={SECRET}\n"
         )
         self.hook_output = root / "hook-output"
         self.hook_output.mkdir(exist_ok=True)
@@ -132,10 +127,6 @@ def printed(run: Run) -> str:
     return out + err
 
 
-def go(coroutine: Coroutine[Any, Any, Any]) -> Any:
-    return asyncio.run(coroutine)
-
-
 def scripted(executor: RecordingExecutor, states: dict[str, str] | None = None) -> RecordingExecutor:
     """Probe answers per host (``@pykamal`` lines); everything else succeeds with no output."""
     for host, text in (states or {}).items():
@@ -163,10 +154,3 @@ def host_state(
     if latest:
         lines.append(f"@pykamal image {ids[latest]} latest")
     return "\n".join(lines) + "\n"
-
-
-def index_of(commands: list[str], pattern: str) -> int:
-    for i, command in enumerate(commands):
-        if pattern in command:
-            return i
-    raise AssertionError(f"no command containing {pattern!r} in:\n" + "\n".join(commands))

@@ -9,13 +9,13 @@ import pytest
 from accessory_flow_helpers import (
     CONFIG,
     DB_PASSWORD,
+    FILES,
     REGISTRY_PASSWORD,
     SECRET,
-    index_of,
+    SECRETS,
     load,
-    make_run,
-    run_flow,
 )
+from flow_runs import MakeRun, go, index_of
 
 from pykamal.commands.logs import LogQuery
 from pykamal.errors import ConfigError, RemoteError, UsageError
@@ -25,16 +25,15 @@ from pykamal.remote.result import FanOutError
 SEARCH_ID = re.escape("--filter 'name=^app-search$' --quiet")  # the running container's id
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("KAMAL_LOCK", raising=False)
-    return tmp_path
+pytestmark = [
+    pytest.mark.project(config=CONFIG, secrets=SECRETS, files=FILES),
+    pytest.mark.recorded(command="accessory", skip_hooks=True),
+]
 
 
-def test_boot_prepares_uploads_and_runs_on_each_host(project: Path) -> None:
+def test_boot_prepares_uploads_and_runs_on_each_host(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project))
-    run_flow(flows.boot(run, "cache"))
+    go(flows.boot(run, "cache"))
 
     for host in ("h1", "h5"):
         commands = executor.commands(host)
@@ -86,51 +85,51 @@ def test_boot_prepares_uploads_and_runs_on_each_host(project: Path) -> None:
     assert not executor.hosts_for("database|app-search")
 
 
-def test_boot_renders_erb_files_with_the_accessory_env(project: Path) -> None:
+def test_boot_renders_erb_files_with_the_accessory_env(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project), hosts="h1")
-    run_flow(flows.boot(run, "cache"))
+    go(flows.boot(run, "cache"))
     (rendered,) = [c for c in executor.uploads("h1") if c.path == "app-cache/docker-entrypoint.d/init.sh"]
     assert rendered.data == f"#!/bin/sh\necho greeting=hello there\necho secret={SECRET}\n".encode()
     assert executor.uploads("h5") == []  # -h h1: only that host
 
 
-def test_boot_fails_on_a_missing_local_file_before_connecting(project: Path) -> None:
+def test_boot_fails_on_a_missing_local_file_before_connecting(project: Path, make_run: MakeRun) -> None:
     config = load(project)
     (project / "config" / "kv.conf").unlink()
     run, executor, _ = make_run(config)
     with pytest.raises(ConfigError, match=r"accessories/cache/files: missing file: config/kv.conf"):
-        run_flow(flows.boot(run, "cache"))
+        go(flows.boot(run, "cache"))
     assert executor.calls == []
 
 
-def test_boot_skips_hosts_where_the_container_exists(project: Path) -> None:
+def test_boot_skips_hosts_where_the_container_exists(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project))
     executor.respond(r"docker ps -a -q --filter label=service=app-cache", host="h1", stdout="4f2c9a\n")
-    run_flow(flows.boot(run, "cache"))
+    go(flows.boot(run, "cache"))
     assert "Skipping booting `cache` on h1, a container already exists" in stream.getvalue()
     assert not [c for c in executor.commands("h1") if c.startswith("docker run")]
     assert executor.uploads("h1") == []
     assert [c for c in executor.commands("h5") if c.startswith("docker run --name app-cache")]
 
 
-def test_boot_tolerates_an_existing_network_but_not_other_failures(project: Path) -> None:
+def test_boot_tolerates_an_existing_network_but_not_other_failures(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
     executor.respond(
         r"docker network create kamal", exit_status=1, stderr="network with name kamal already exists"
     )
-    run_flow(flows.boot(run, "cache"))
+    go(flows.boot(run, "cache"))
     assert executor.hosts_for(r"^docker run --name app-cache") == ["h1", "h5"]
 
     run, executor, _ = make_run(load(project))
     executor.respond(r"docker network create kamal", host="h5", exit_status=1, stderr="permission denied")
     with pytest.raises(FanOutError, match="h5"):
-        run_flow(flows.boot(run, "cache"))
+        go(flows.boot(run, "cache"))
 
 
-def test_boot_all_boots_every_accessory_under_one_lock(project: Path) -> None:
+def test_boot_all_boots_every_accessory_under_one_lock(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project))
     executor.respond(SEARCH_ID, stdout="c0ffee\n")
-    run_flow(flows.boot(run, "all"))
+    go(flows.boot(run, "all"))
     assert set(executor.hosts_for(r"^docker run --name app-cache")) == {"h1", "h5"}
     assert set(executor.hosts_for(r"^docker run --name database")) == {"h3", "h4"}
     assert executor.hosts_for(r"^docker run --name app-search") == ["h3"]
@@ -139,9 +138,9 @@ def test_boot_all_boots_every_accessory_under_one_lock(project: Path) -> None:
     assert {c.host for c in lock_commands} == {"h1"}  # the primary host holds the lock
 
 
-def test_accessory_with_its_own_registry_logs_in_there(project: Path) -> None:
+def test_accessory_with_its_own_registry_logs_in_there(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
-    run_flow(flows.boot(run, "db"))
+    go(flows.boot(run, "db"))
     logins = [c for c in executor.calls if "docker login" in c.display]
     assert {c.host for c in logins} == {"h3", "h4"}
     assert all(c.display.startswith("docker login other.example.test -u [REDACTED]") for c in logins)
@@ -154,10 +153,10 @@ def test_accessory_with_its_own_registry_logs_in_there(project: Path) -> None:
     assert "--publish" not in run_line
 
 
-def test_proxied_accessory_registers_with_kamal_proxy(project: Path) -> None:
+def test_proxied_accessory_registers_with_kamal_proxy(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
     executor.respond(SEARCH_ID, stdout="c0ffee\n")
-    run_flow(flows.boot(run, "search"))
+    go(flows.boot(run, "search"))
     commands = executor.commands("h3")
     deploy = commands[index_of(commands, "kamal-proxy deploy app-search")]
     assert index_of(commands, "docker run --name app-search") < commands.index(deploy)
@@ -166,17 +165,17 @@ def test_proxied_accessory_registers_with_kamal_proxy(project: Path) -> None:
     assert '--health-check-path="/health"' in deploy
 
 
-def test_proxied_accessory_without_kamal_proxy_is_a_clear_error(project: Path) -> None:
+def test_proxied_accessory_without_kamal_proxy_is_a_clear_error(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
     executor.respond(SEARCH_ID, stdout="c0ffee\n")
     executor.respond(r"kamal-proxy deploy", exit_status=1, stderr="Error: No such container: kamal-proxy")
     with pytest.raises(RemoteError, match=r"kamal-proxy is not running on h3: boot it first"):
-        run_flow(flows.boot(run, "search"))
+        go(flows.boot(run, "search"))
 
 
-def test_reboot_pulls_before_stopping_then_replaces_the_container(project: Path) -> None:
+def test_reboot_pulls_before_stopping_then_replaces_the_container(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project), hosts="h5")
-    run_flow(flows.reboot(run, "cache"))
+    go(flows.reboot(run, "cache"))
     commands = executor.commands("h5")
     login = index_of(commands, "docker login")
     pull = index_of(commands, "docker image pull kv:1")
@@ -188,9 +187,9 @@ def test_reboot_pulls_before_stopping_then_replaces_the_container(project: Path)
     assert executor.commands("h1") == []
 
 
-def test_stop_and_start_of_a_proxied_accessory(project: Path) -> None:
+def test_stop_and_start_of_a_proxied_accessory(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
-    run_flow(flows.stop(run, "search"))
+    go(flows.stop(run, "search"))
     commands = executor.commands("h3")
     assert index_of(commands, "kamal-proxy remove app-search") < index_of(
         commands, "docker container stop app-search"
@@ -198,16 +197,16 @@ def test_stop_and_start_of_a_proxied_accessory(project: Path) -> None:
 
     run, executor, _ = make_run(load(project))
     executor.respond(SEARCH_ID, stdout="beef01\n")
-    run_flow(flows.start(run, "search"))
+    go(flows.start(run, "search"))
     commands = executor.commands("h3")
     assert index_of(commands, "docker container start app-search") < index_of(
         commands, '--target="beef01:9200"'
     )
 
 
-def test_restart_stops_then_starts(project: Path) -> None:
+def test_restart_stops_then_starts(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
-    run_flow(flows.restart(run, "db"))
+    go(flows.restart(run, "db"))
     for host in ("h3", "h4"):
         commands = executor.commands(host)
         assert index_of(commands, "docker container stop database") < index_of(
@@ -215,21 +214,21 @@ def test_restart_stops_then_starts(project: Path) -> None:
         )
 
 
-def test_unknown_accessory_names_the_choices_and_runs_nothing(project: Path) -> None:
+def test_unknown_accessory_names_the_choices_and_runs_nothing(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
     expected = r"No accessory by the name of 'redis' \(options: cache, db, and search\)"
     with pytest.raises(UsageError, match=expected):
-        run_flow(flows.boot(run, "redis"))
+        go(flows.boot(run, "redis"))
     with pytest.raises(UsageError):
-        run_flow(flows.start(run, "all"))  # `all` only where Kamal accepts it
+        go(flows.start(run, "all"))  # `all` only where Kamal accepts it
     assert executor.calls == []
 
 
-def test_details_all_prints_each_accessory_by_host(project: Path) -> None:
+def test_details_all_prints_each_accessory_by_host(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project))
     listing = "CONTAINER ID   IMAGE\nab12  mysql\n"
     executor.respond(r"docker ps --filter label=service=database", stdout=listing)
-    run_flow(flows.details(run, "all"))
+    go(flows.details(run, "all"))
     text = stream.getvalue()
     for header in ("Accessory cache Host: h1", "Accessory cache Host: h5", "Accessory db Host: h3"):
         assert header in text
@@ -237,22 +236,22 @@ def test_details_all_prints_each_accessory_by_host(project: Path) -> None:
     assert not [c for c in executor.calls if "lock" in c.display]  # read-only: no lock
 
 
-def test_logs_default_and_filtered(project: Path) -> None:
+def test_logs_default_and_filtered(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project), hosts="h1")
     executor.respond(r"docker logs app-cache", stdout="line one\nline two\n")
-    run_flow(flows.logs(run, "cache"))
+    go(flows.logs(run, "cache"))
     assert executor.commands("h1")[-1] == "docker logs app-cache --tail 100 --timestamps 2>&1"
     assert "line one\nline two" in stream.getvalue()
 
     run, executor, _ = make_run(load(project), hosts="h1")
-    run_flow(flows.logs(run, "cache", LogQuery(since="5m", grep="set k", timestamps=False)))
+    go(flows.logs(run, "cache", LogQuery(since="5m", grep="set k", timestamps=False)))
     assert executor.commands("h1")[-1] == "docker logs app-cache --since 5m 2>&1 | grep 'set k'"
 
 
-def test_exec_in_new_and_existing_containers(project: Path) -> None:
+def test_exec_in_new_and_existing_containers(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project), hosts="h1")
     executor.respond(r"^docker run --rm", stdout="pong\n")
-    run_flow(flows.exec_command(run, "cache", "echo pong"))
+    go(flows.exec_command(run, "cache", "echo pong"))
     commands = executor.commands("h1")
     new = commands[index_of(commands, "docker run --rm")]
     assert index_of(commands, "docker login") < commands.index(new)
@@ -261,16 +260,16 @@ def test_exec_in_new_and_existing_containers(project: Path) -> None:
     assert "Accessory cache Host: h1\npong" in stream.getvalue()
 
     run, executor, _ = make_run(load(project), hosts="h1")
-    run_flow(flows.exec_command(run, "cache", "cat /etc/kv/kv.conf", reuse=True))
+    go(flows.exec_command(run, "cache", "cat /etc/kv/kv.conf", reuse=True))
     commands = executor.commands("h1")
     assert "docker exec app-cache cat /etc/kv/kv.conf" in commands
     assert not [c for c in commands if "docker login" in c]
     assert any("Executed cmd 'cat /etc/kv/kv.conf' on cache accessory" in c for c in commands)
 
 
-def test_interactive_exec_and_follow_build_ssh_lines(project: Path) -> None:
+def test_interactive_exec_and_follow_build_ssh_lines(project: Path, make_run: MakeRun) -> None:
     run, _, _ = make_run(load(project))
-    argv = run_flow(flows.interactive_exec_argv(run, "cache", "sh", reuse=True, tty=False))
+    argv = go(flows.interactive_exec_argv(run, "cache", "sh", reuse=True, tty=False))
     assert argv[0] == "ssh"
     assert argv[-1] == "docker exec -i app-cache sh"
     assert "root@h1" in argv
@@ -282,9 +281,9 @@ def test_interactive_exec_and_follow_build_ssh_lines(project: Path) -> None:
     assert argv[-1] == 'docker logs app-cache --timestamps --tail 10 --follow 2>&1 | grep "err"'
 
 
-def test_remove_takes_everything_away_in_order(project: Path) -> None:
+def test_remove_takes_everything_away_in_order(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
-    run_flow(flows.remove(run, "cache"))
+    go(flows.remove(run, "cache"))
     for host in ("h1", "h5"):
         commands = executor.commands(host)
         order = [
@@ -298,16 +297,16 @@ def test_remove_takes_everything_away_in_order(project: Path) -> None:
         assert order == sorted(order)
 
 
-def test_remove_all_covers_every_accessory(project: Path) -> None:
+def test_remove_all_covers_every_accessory(project: Path, make_run: MakeRun) -> None:
     run, executor, _ = make_run(load(project))
-    run_flow(flows.remove(run, "all"))
+    go(flows.remove(run, "all"))
     assert set(executor.hosts_for(r"^rm -rf app-cache$")) == {"h1", "h5"}
     assert set(executor.hosts_for(r"^rm -rf database$")) == {"h3", "h4"}
     assert executor.hosts_for(r"^rm -rf app-search$") == ["h3"]
     assert executor.hosts_for(r"kamal-proxy remove app-search") == ["h3"]
 
 
-def test_placement_by_role_tag_and_host_filters(project: Path) -> None:
+def test_placement_by_role_tag_and_host_filters(project: Path, make_run: MakeRun) -> None:
     config = load(project)
     run, _, _ = make_run(config)
     assert flows.hosts_for(run, config.accessory("db")) == ("h3", "h4")  # role: jobs
@@ -317,10 +316,10 @@ def test_placement_by_role_tag_and_host_filters(project: Path) -> None:
     assert flows.hosts_for(run, config.accessory("db")) == ()
 
 
-def test_upgrade_rolling_reboots_one_host_at_a_time(project: Path) -> None:
+def test_upgrade_rolling_reboots_one_host_at_a_time(project: Path, make_run: MakeRun) -> None:
     text = CONFIG.split("  db:")[0]  # only the cache accessory
     run, executor, stream = make_run(load(project, text))
-    run_flow(flows.upgrade(run, "all", rolling=True))
+    go(flows.upgrade(run, "all", rolling=True))
     out = stream.getvalue()
     assert "Upgrading all accessories on h1..." in out
     assert out.index("Upgraded all accessories on h1...") < out.index("Upgrading all accessories on h5...")
@@ -329,7 +328,7 @@ def test_upgrade_rolling_reboots_one_host_at_a_time(project: Path) -> None:
     assert out.count("Acquiring the deploy lock...") == 1
 
 
-def test_registry_without_credentials_needs_no_login(project: Path) -> None:
+def test_registry_without_credentials_needs_no_login(project: Path, make_run: MakeRun) -> None:
     app_registry = (
         "registry:\n  server: registry.example.test\n  username: deployer\n"
         "  password: [KAMAL_REGISTRY_PASSWORD]\n"
@@ -337,20 +336,20 @@ def test_registry_without_credentials_needs_no_login(project: Path) -> None:
     assert app_registry in CONFIG
     text = CONFIG.replace(app_registry, "registry:\n  server: localhost:5555\n")
     run, executor, _ = make_run(load(project, text), hosts="h1")
-    run_flow(flows.boot(run, "cache"))
+    go(flows.boot(run, "cache"))
     assert not [c for c in executor.commands("h1") if "docker login" in c]
 
 
-def test_exec_and_logs_output_masks_the_accessory_secrets(project: Path) -> None:
+def test_exec_and_logs_output_masks_the_accessory_secrets(project: Path, make_run: MakeRun) -> None:
     run, executor, stream = make_run(load(project), hosts="h1")
     executor.respond(r"^docker exec app-cache", stdout=f"KV_SECRET={SECRET}\n")
-    run_flow(flows.exec_command(run, "cache", "env", reuse=True))
+    go(flows.exec_command(run, "cache", "env", reuse=True))
     assert SECRET not in stream.getvalue()
     assert "KV_SECRET=[REDACTED]" in stream.getvalue()
 
     run, executor, stream = make_run(load(project), hosts="h1")
     executor.respond(r"^docker logs app-cache", stdout=f"boot with {SECRET}\n")
-    run_flow(flows.logs(run, "cache"))
+    go(flows.logs(run, "cache"))
     assert "boot with [REDACTED]" in stream.getvalue()
 
 

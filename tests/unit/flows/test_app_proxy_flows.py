@@ -6,7 +6,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import CONFIG, Project, go, host_state, printed, scripted
+from deploy_flow_helpers import CONFIG, Project, host_state, printed, scripted
+from flow_runs import go
 
 from pykamal.commands.logs import LogQuery
 from pykamal.errors import UsageError

@@ -15,9 +15,9 @@ from build_flow_helpers import (
     index_of,
     load,
     local_commands,
-    make_run,
     remote_calls,
 )
+from flow_runs import MakeRun
 
 from pykamal.commands import builder
 from pykamal.errors import PykamalError
@@ -34,10 +34,7 @@ accessories:
 )
 
 
-@pytest.fixture(autouse=True)
-def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = [pytest.mark.usefixtures("project_dir"), pytest.mark.recorded(command="build", skip_hooks=True)]
 
 
 IMAGE = "registry.example.test:5000/team/app:abc123"
@@ -49,8 +46,10 @@ def positions(display: str, *parts: str) -> list[int]:
     return found
 
 
-def test_pull_logs_in_then_pulls_on_each_app_host_and_runs_nothing_locally(in_project: Path) -> None:
-    run, ex, stream = make_run(load(in_project))
+def test_pull_logs_in_then_pulls_on_each_app_host_and_runs_nothing_locally(
+    project_dir: Path, make_run: MakeRun
+) -> None:
+    run, ex, stream = make_run(load(project_dir))
     asyncio.run(build.pull(run))
 
     assert local_commands(ex) == []
@@ -70,24 +69,26 @@ def test_pull_logs_in_then_pulls_on_each_app_host_and_runs_nothing_locally(in_pr
     assert_no_secret_anywhere(ex, stream)
 
 
-def test_pull_never_logs_in_on_accessory_hosts(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project, ACCESSORY))
+def test_pull_never_logs_in_on_accessory_hosts(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir, ACCESSORY))
     asyncio.run(build.pull(run))
     assert sorted(set(ex.hosts_for(r"docker login"))) == ["h1", "h2", "h3"]
     assert ex.commands("h9") == []
 
 
-def test_pull_respects_host_selection(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project), hosts="h2")
+def test_pull_respects_host_selection(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir), hosts="h2")
     asyncio.run(build.pull(run))
     assert {host for host, _ in remote_calls(ex)} == {"h2"}
 
 
-def test_local_registry_pull_goes_through_reverse_tunnels_without_any_login(in_project: Path) -> None:
+def test_local_registry_pull_goes_through_reverse_tunnels_without_any_login(
+    project_dir: Path, make_run: MakeRun
+) -> None:
     text = BASE.replace("server: registry.example.test:5000", "server: localhost:5555").replace(
         "  username: deployer\n  password: [KAMAL_REGISTRY_PASSWORD]\n", ""
     )
-    run, ex, _ = make_run(load(in_project, text))
+    run, ex, _ = make_run(load(project_dir, text))
     asyncio.run(build.pull(run))
     forwards = [c for c in ex.calls if c.kind == "forward"]
     assert sorted(c.host for c in forwards) == ["h1", "h2", "h3"]
@@ -103,11 +104,11 @@ def test_local_registry_pull_goes_through_reverse_tunnels_without_any_login(in_p
 HUB_IMAGE = "team/app:abc123"
 
 
-def test_one_host_per_mirror_pulls_first(in_project: Path) -> None:
+def test_one_host_per_mirror_pulls_first(project_dir: Path, make_run: MakeRun) -> None:
     text = BASE.replace("hosts: [h1, h2]", "hosts: [h1, h2, h4]").replace(
         "  server: registry.example.test:5000\n", ""
     )
-    run, ex, stream = make_run(load(in_project, text))
+    run, ex, stream = make_run(load(project_dir, text))
     # what the script prints on a host with a mirror (it stops there); h3 has none and pulls at once
     ex.respond(r"RegistryConfig\.Mirrors", host="h1", stdout="@pykamal mirror http://mirror-a\n")
     ex.respond(r"RegistryConfig\.Mirrors", host="h2", stdout="@pykamal mirror http://mirror-a\n")
@@ -137,10 +138,13 @@ def test_one_host_per_mirror_pulls_first(in_project: Path) -> None:
     ],
 )
 def test_the_mirror_is_read_only_for_images_on_docker_hub(
-    in_project: Path, server: str | None, queried: bool
+    project_dir: Path,
+    server: str | None,
+    queried: bool,
+    make_run: MakeRun,
 ) -> None:
     text = BASE.replace("  server: registry.example.test:5000\n", f"  server: {server}\n" if server else "")
-    run, ex, _ = make_run(load(in_project, text))
+    run, ex, _ = make_run(load(project_dir, text))
     asyncio.run(build.pull(run))
     assert sorted(ex.hosts_for(r"RegistryConfig")) == (["h1", "h2", "h3"] if queried else [])
     assert all(len(ex.commands(h)) == 1 for h in ("h1", "h2", "h3"))  # no mirror answered: one round
@@ -167,15 +171,15 @@ def test_mirrors_serve_docker_hub_references_only(image: str, served: bool) -> N
     assert builder.mirrors_can_serve(image) is served
 
 
-def test_no_mirror_query_with_a_single_app_host(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project), hosts="h1")
+def test_no_mirror_query_with_a_single_app_host(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir), hosts="h1")
     asyncio.run(build.pull(run))
     assert ex.hosts_for(r"RegistryConfig") == []
     assert len(ex.commands("h1")) == 1
 
 
-def test_pull_of_a_missing_tag_names_image_registry_and_host(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project))
+def test_pull_of_a_missing_tag_names_image_registry_and_host(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir))
     ex.respond(
         r"docker pull",
         host="h2",
@@ -190,8 +194,8 @@ def test_pull_of_a_missing_tag_names_image_registry_and_host(in_project: Path) -
     assert "h1" not in message  # only the failing host is named
 
 
-def test_registry_refusing_credentials_names_host_and_registry(in_project: Path) -> None:
-    run, ex, stream = make_run(load(in_project))
+def test_registry_refusing_credentials_names_host_and_registry(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, stream = make_run(load(project_dir))
     ex.respond(
         r"docker login",
         host="h3",
@@ -208,8 +212,8 @@ def test_registry_refusing_credentials_names_host_and_registry(in_project: Path)
     assert_no_secret_anywhere(ex, stream)
 
 
-def test_image_without_the_service_label_is_refused(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project), hosts="h1")
+def test_image_without_the_service_label_is_refused(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir), hosts="h1")
     ex.respond(
         r"docker inspect -f",
         exit_status=builder.LABEL_MISSING,
@@ -222,8 +226,8 @@ def test_image_without_the_service_label_is_refused(in_project: Path) -> None:
     assert "registry registry.example.test:5000" in message and "(on h1)" in message
 
 
-def test_any_other_failure_names_image_registry_and_host(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project), hosts="h1")
+def test_any_other_failure_names_image_registry_and_host(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir), hosts="h1")
     ex.respond(
         r"docker pull", exit_status=1, stderr="mkdir: cannot create directory '.kamal': No space left\n"
     )
@@ -234,8 +238,10 @@ def test_any_other_failure_names_image_registry_and_host(in_project: Path) -> No
     assert "No space left" in message and "(on h1)" in message
 
 
-def test_pull_records_an_audit_line_and_cleans_the_old_copy_first(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project), hosts="h1")
+def test_pull_records_an_audit_line_and_cleans_the_old_copy_first(
+    project_dir: Path, make_run: MakeRun
+) -> None:
+    run, ex, _ = make_run(load(project_dir), hosts="h1")
     asyncio.run(build.pull(run))
     [command] = ex.commands("h1")
     audit, clean, pull = positions(

@@ -6,20 +6,21 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from build_flow_helpers import BASE, load, make_run
+from build_flow_helpers import BASE, load
+from flow_runs import MakeRun
 
 from pykamal.commands import builder
 from pykamal.errors import PykamalError
 from pykamal.flows import build
 
 
+@pytest.mark.recorded(command="build", skip_hooks=True)
 def test_mirror_query_on_a_host_without_a_running_daemon_names_host_and_daemon(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    project_dir: Path, make_run: MakeRun
 ) -> None:
-    monkeypatch.chdir(tmp_path)
     # the mirror is read only for images on Docker Hub (the one registry Docker's mirrors serve)
     on_hub = BASE.replace("  server: registry.example.test:5000\n", "")
-    run, ex, _ = make_run(load(tmp_path, on_hub))
+    run, ex, _ = make_run(load(project_dir, on_hub))
     ex.respond(
         r"RegistryConfig\.Mirrors",
         host="h2",

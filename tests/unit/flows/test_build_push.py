@@ -13,11 +13,12 @@ from build_flow_helpers import (
     assert_no_secret_anywhere,
     index_of,
     load,
-    make_run,
 )
+from flow_runs import MakeRun
 
 from pykamal.errors import PykamalError
 from pykamal.flows import build
+from pykamal.flows.context import BuildOptions
 from pykamal.flows.local import DiskWorkspace
 
 LOCAL_CONTEXT = BASE.replace("  arch: amd64\n", "  arch: amd64\n  context: .\n")
@@ -27,14 +28,19 @@ def builder_section(extra: str) -> str:
     return BASE.replace("builder:\n  arch: amd64\n", "builder:\n" + extra)
 
 
-@pytest.fixture(autouse=True)
-def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+pytestmark = [pytest.mark.usefixtures("project_dir"), pytest.mark.recorded(command="build", skip_hooks=True)]
 
 
-def push(root: Path, text: str, *, buildx: bool = True, arch: str = "x86_64", **options: object):  # type: ignore[no-untyped-def]
-    run, ex, stream = make_run(load(root, text), **options)
+def push(  # type: ignore[no-untyped-def]
+    make_run: MakeRun,
+    root: Path,
+    text: str,
+    *,
+    buildx: bool = True,
+    arch: str = "x86_64",
+    output_type: str | None = None,
+):
+    run, ex, stream = make_run(load(root, text), build=BuildOptions(output=output_type))
     ex.respond(r"Architecture", stdout=arch + "\n")
     ex.respond(r"^git rev-parse$", exit_status=128, stderr="fatal: not a git repository")
     if not buildx:
@@ -45,8 +51,10 @@ def push(root: Path, text: str, *, buildx: bool = True, arch: str = "x86_64", **
     return run, ex, stream
 
 
-def test_local_builder_logs_in_locally_before_building_and_touches_no_host(in_project: Path) -> None:
-    _, ex, stream = push(in_project, LOCAL_CONTEXT)
+def test_local_builder_logs_in_locally_before_building_and_touches_no_host(
+    project_dir: Path, make_run: MakeRun
+) -> None:
+    _, ex, stream = push(make_run, project_dir, LOCAL_CONTEXT)
     login = index_of(
         ex, "localhost", r"^docker login registry\.example\.test:5000 -u \[REDACTED\] --password-stdin$"
     )
@@ -65,8 +73,10 @@ def test_local_builder_logs_in_locally_before_building_and_touches_no_host(in_pr
     ],
     ids=["remote", "hybrid"],
 )
-def test_remote_and_hybrid_builders_never_log_in_locally(in_project: Path, builder: str) -> None:
-    _, ex, _ = push(in_project, builder_section(builder))
+def test_remote_and_hybrid_builders_never_log_in_locally(
+    project_dir: Path, builder: str, make_run: MakeRun
+) -> None:
+    _, ex, _ = push(make_run, project_dir, builder_section(builder))
     assert ex.hosts_for(r"docker login") == []
     build_call = ex.calls[index_of(ex, "localhost", r"^docker buildx build")]
     assert "--builder kamal-" in build_call.display
@@ -74,10 +84,10 @@ def test_remote_and_hybrid_builders_never_log_in_locally(in_project: Path, build
     assert ex.commands("buildhost") == ["true"]
 
 
-def test_remote_builder_pushes_without_a_client_token(in_project: Path) -> None:
+def test_remote_builder_pushes_without_a_client_token(project_dir: Path) -> None:
     from pykamal.commands import builder as commands
 
-    config = load(in_project, builder_section("  arch: amd64\n  local: false\n  remote: ssh://b@bh\n"))
+    config = load(project_dir, builder_section("  arch: amd64\n  local: false\n  remote: ssh://b@bh\n"))
     assert commands.push_env(config.builder, "amd64") == {"BUILDKIT_NO_CLIENT_TOKEN": "1"}
 
 
@@ -90,22 +100,24 @@ def test_remote_builder_pushes_without_a_client_token(in_project: Path) -> None:
     ],
     ids=["pack", "cloud"],
 )
-def test_pack_and_cloud_builders_log_in_locally(in_project: Path, builder: str) -> None:
-    _, ex, _ = push(in_project, builder_section(builder))
+def test_pack_and_cloud_builders_log_in_locally(project_dir: Path, builder: str, make_run: MakeRun) -> None:
+    _, ex, _ = push(make_run, project_dir, builder_section(builder))
     assert ex.hosts_for(r"^docker login") == ["localhost"]
 
 
-def test_export_to_the_local_image_store_needs_no_login(in_project: Path) -> None:
-    _, ex, _ = push(in_project, LOCAL_CONTEXT, output_type="docker")
+def test_export_to_the_local_image_store_needs_no_login(project_dir: Path, make_run: MakeRun) -> None:
+    _, ex, _ = push(make_run, project_dir, LOCAL_CONTEXT, output_type="docker")
     assert ex.hosts_for(r"docker login") == []
     assert index_of(ex, "localhost", r"--output=type=docker")
 
 
-def test_local_registry_starts_the_registry_container_instead_of_logging_in(in_project: Path) -> None:
+def test_local_registry_starts_the_registry_container_instead_of_logging_in(
+    project_dir: Path, make_run: MakeRun
+) -> None:
     text = LOCAL_CONTEXT.replace("server: registry.example.test:5000", "server: localhost:5555").replace(
         "  username: deployer\n  password: [KAMAL_REGISTRY_PASSWORD]\n", ""
     )
-    _, ex, _ = push(in_project, text)
+    _, ex, _ = push(make_run, project_dir, text)
     setup = index_of(
         ex,
         "localhost",
@@ -116,12 +128,14 @@ def test_local_registry_starts_the_registry_container_instead_of_logging_in(in_p
     assert "-t localhost:5555/team/app:abc123" in ex.calls[index_of(ex, "localhost", r"buildx build")].display
 
 
-def test_build_secrets_travel_in_the_environment_never_on_the_command_line(in_project: Path) -> None:
+def test_build_secrets_travel_in_the_environment_never_on_the_command_line(
+    project_dir: Path, make_run: MakeRun
+) -> None:
     text = builder_section(
         "  arch: amd64\n  context: .\n  secrets: [GITHUB_TOKEN]\n  args:\n    RUBY: '3.3'\n"
     )
     run, ex, stream = make_run(
-        load(in_project, text, secrets=f"KAMAL_REGISTRY_PASSWORD={CANARY}\nGITHUB_TOKEN=ghp-secret-value\n")
+        load(project_dir, text, secrets=f"KAMAL_REGISTRY_PASSWORD={CANARY}\nGITHUB_TOKEN=ghp-secret-value\n")
     )
     ex.respond(r"^git rev-parse$", exit_status=128)
     asyncio.run(build.push(run))
@@ -134,8 +148,10 @@ def test_build_secrets_travel_in_the_environment_never_on_the_command_line(in_pr
     assert dict((k, getattr(v, "value", v)) for k, v in command.env)["GITHUB_TOKEN"] == "ghp-secret-value"
 
 
-def test_missing_buildx_falls_back_to_docker_build_for_this_machines_platform(in_project: Path) -> None:
-    _, ex, stream = push(in_project, LOCAL_CONTEXT, buildx=False)
+def test_missing_buildx_falls_back_to_docker_build_for_this_machines_platform(
+    project_dir: Path, make_run: MakeRun
+) -> None:
+    _, ex, stream = push(make_run, project_dir, LOCAL_CONTEXT, buildx=False)
     assert ex.hosts_for(r"buildx build") == []
     build_call = index_of(
         ex,
@@ -147,31 +163,33 @@ def test_missing_buildx_falls_back_to_docker_build_for_this_machines_platform(in
     assert ex.hosts_for(r"buildx (inspect|create)") == []  # no builder to set up
 
 
-def test_missing_buildx_for_a_multi_arch_build_is_a_clear_error(in_project: Path) -> None:
+def test_missing_buildx_for_a_multi_arch_build_is_a_clear_error(project_dir: Path, make_run: MakeRun) -> None:
     text = builder_section("  arch: [amd64, arm64]\n  context: .\n")
     with pytest.raises(
         PykamalError,
         match=r"buildx plugin is not installed locally: .*several platforms \(linux/amd64, linux/arm64\)",
     ):
-        push(in_project, text, buildx=False)
+        push(make_run, project_dir, text, buildx=False)
 
 
-def test_missing_buildx_for_another_architecture_is_a_clear_error(in_project: Path) -> None:
+def test_missing_buildx_for_another_architecture_is_a_clear_error(
+    project_dir: Path, make_run: MakeRun
+) -> None:
     text = builder_section("  arch: arm64\n  context: .\n")
     with pytest.raises(PykamalError, match=r"needed to build for linux/arm64 on this linux/amd64 machine"):
-        push(in_project, text, buildx=False)
+        push(make_run, project_dir, text, buildx=False)
 
 
-def test_missing_docker_is_reported_before_any_login(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project, LOCAL_CONTEXT))
+def test_missing_docker_is_reported_before_any_login(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir, LOCAL_CONTEXT))
     ex.respond(r"^docker --version$", exit_status=127, stderr="sh: docker: not found")
     with pytest.raises(PykamalError, match="Docker is not installed locally"):
         asyncio.run(build.push(run))
     assert ex.hosts_for(r"docker login") == []
 
 
-def test_missing_builder_is_recreated(in_project: Path) -> None:
-    run, ex, stream = make_run(load(in_project, LOCAL_CONTEXT))
+def test_missing_builder_is_recreated(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, stream = make_run(load(project_dir, LOCAL_CONTEXT))
     ex.respond(r"^git rev-parse$", exit_status=128)
     ex.respond(
         r"^docker buildx inspect kamal-local-docker-container$",
@@ -188,13 +206,13 @@ def test_missing_builder_is_recreated(in_project: Path) -> None:
     assert "Missing compatible builder, so creating a new one first" in stream.getvalue()
 
 
-def test_unreachable_remote_builder_is_named(in_project: Path) -> None:
+def test_unreachable_remote_builder_is_named(project_dir: Path, make_run: MakeRun) -> None:
     from pykamal.remote.result import ConnectError
 
     text = builder_section(
         "  arch: amd64\n  context: .\n  local: false\n  remote: ssh://builder@buildhost:2222\n"
     )
-    run, ex, _ = make_run(load(in_project, text))
+    run, ex, _ = make_run(load(project_dir, text))
     ex.respond(r"^git rev-parse$", exit_status=128)
     ex.respond(
         r"^true$",
@@ -208,18 +226,18 @@ def test_unreachable_remote_builder_is_named(in_project: Path) -> None:
     assert ex.hosts_for(r"buildx build") == []
 
 
-def test_missing_dockerfile(in_project: Path) -> None:
+def test_missing_dockerfile(project_dir: Path, make_run: MakeRun) -> None:
     text = builder_section("  arch: amd64\n  context: .\n  dockerfile: Dockerfile.prod\n")
-    run, _, _ = make_run(load(in_project, text))
+    run, _, _ = make_run(load(project_dir, text))
     real = dataclasses.replace(run, local=dataclasses.replace(run.local, workspace=DiskWorkspace()))
     with pytest.raises(PykamalError, match=r"Missing Dockerfile\.prod"):
         build.check_dockerfile(real)
-    (in_project / "Dockerfile.prod").write_text("FROM scratch\n")
+    (project_dir / "Dockerfile.prod").write_text("FROM scratch\n")
     build.check_dockerfile(real)
 
 
-def test_clone_build_when_no_context_is_set(in_project: Path) -> None:
-    run, ex, stream = make_run(load(in_project))
+def test_clone_build_when_no_context_is_set(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, stream = make_run(load(project_dir))
     ex.respond(r"^git rev-parse$", stdout="")
     ex.respond(r"^git rev-parse --show-toplevel$", stdout="/src/project\n")
     ex.respond(r"^git rev-parse HEAD$", stdout="abc123\n")
@@ -240,8 +258,8 @@ def test_clone_build_when_no_context_is_set(in_project: Path) -> None:
     assert not Path(clone_dir).exists()
 
 
-def test_existing_clone_is_reset_to_head(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project))
+def test_existing_clone_is_reset_to_head(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir))
     ex.respond(r"^git rev-parse --show-toplevel$", stdout="/src/project\n")
     ex.respond(r"^git rev-parse HEAD$", stdout="abc123\n")
     ex.respond(
@@ -262,13 +280,14 @@ def test_existing_clone_is_reset_to_head(in_project: Path) -> None:
 
 
 def test_local_registry_with_a_remote_builder_pushes_through_a_tunnel_to_the_builder(
-    in_project: Path,
+    project_dir: Path,
+    make_run: MakeRun,
 ) -> None:
     text = builder_section("  arch: amd64\n  context: .\n  local: false\n  remote: ssh://root@buildhost\n")
     text = text.replace("server: registry.example.test:5000", "server: localhost:5555").replace(
         "  username: deployer\n  password: [KAMAL_REGISTRY_PASSWORD]\n", ""
     )
-    _, ex, _ = push(in_project, text)
+    _, ex, _ = push(make_run, project_dir, text)
     forwards = [c for c in ex.calls if c.kind == "forward"]
     assert [(c.host, c.ports) for c in forwards] == [("buildhost", (5555, 5555))]
     build_at = index_of(ex, "localhost", r"^docker buildx build")
@@ -278,27 +297,29 @@ def test_local_registry_with_a_remote_builder_pushes_through_a_tunnel_to_the_bui
     assert ex.hosts_for(r"docker login") == []
 
 
-def test_deliver_pushes_then_pulls(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project, LOCAL_CONTEXT))
+def test_deliver_pushes_then_pulls(project_dir: Path, make_run: MakeRun) -> None:
+    run, ex, _ = make_run(load(project_dir, LOCAL_CONTEXT))
     ex.respond(r"^git rev-parse$", exit_status=128)
     asyncio.run(build.deliver(run))
     built = index_of(ex, "localhost", r"^docker buildx build")
     assert all(built < index_of(ex, host, r"docker pull") for host in ("h1", "h2", "h3"))
 
 
-def test_missing_pack_cli_is_named(in_project: Path) -> None:
+def test_missing_pack_cli_is_named(project_dir: Path, make_run: MakeRun) -> None:
     from pykamal.remote.result import HostError
 
     text = builder_section("  arch: amd64\n  context: .\n  pack:\n    builder: heroku/builder:24\n")
-    run, ex, _ = make_run(load(in_project, text))
+    run, ex, _ = make_run(load(project_dir, text))
     ex.respond(r"^git rev-parse$", exit_status=128)
     ex.respond(r"^pack builder inspect", raises=HostError("localhost", "could not run `pack`: no such file"))
     with pytest.raises(PykamalError, match="the pack CLI is not installed locally"):
         asyncio.run(build.push(run))
 
 
-def test_docker_clients_that_need_buildx_for_buildkit_are_explained(in_project: Path) -> None:
-    run, ex, _ = make_run(load(in_project, LOCAL_CONTEXT))
+def test_docker_clients_that_need_buildx_for_buildkit_are_explained(
+    project_dir: Path, make_run: MakeRun
+) -> None:
+    run, ex, _ = make_run(load(project_dir, LOCAL_CONTEXT))
     ex.respond(r"^git rev-parse$", exit_status=128)
     ex.respond(r"^docker buildx version$", exit_status=1)
     ex.respond(r"Architecture", stdout="x86_64\n")

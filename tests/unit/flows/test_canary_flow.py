@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import CONFIG, Project, go, host_state, index_of, printed, scripted
+from deploy_flow_helpers import CONFIG, Project, host_state, printed, scripted
+from flow_runs import go, index_of
 
 from pykamal.commands.canary import Request, parse_request_log
 from pykamal.config.extensions import Canary
@@ -133,8 +134,8 @@ FAST = Canary(hosts=1, watch=1, max_error_rate=0.05, min_requests=5, enabled=Tru
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    return Project(tmp_path, WEB_ON_THREE)
+def project(project_dir: Path) -> Project:
+    return Project(project_dir, WEB_ON_THREE)
 
 
 def proxy_log(ok: int, failed: int) -> str:

@@ -8,16 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import (
-    REGISTRY_PASSWORD,
-    SECRET,
-    Project,
-    go,
-    host_state,
-    index_of,
-    printed,
-    scripted,
-)
+from deploy_flow_helpers import REGISTRY_PASSWORD, SECRET, Project, host_state, printed, scripted
+from flow_runs import go, index_of
 
 from pykamal.errors import PykamalError, RemoteError, UsageError
 from pykamal.flows import deploy
@@ -40,8 +32,8 @@ RUNNING_V1 = {
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    return Project(tmp_path)
+def project(project_dir: Path) -> Project:
+    return Project(project_dir)
 
 
 def test_deploy_runs_kamals_steps_in_order_with_few_commands_per_host(project: Project) -> None:

@@ -207,16 +207,10 @@ def test_json_form_and_verdict() -> None:
     assert warned.ok
 
 
-def test_cli_a_broken_config_is_one_failed_check(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.mark.project(config="service: app\nimage: app\nservers:\n  web:\n    hosts: 3\n")
+def test_cli_a_broken_config_is_one_failed_check(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from pykamal.cli import run
 
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(
-        "service: app\nimage: app\nservers:\n  web:\n    hosts: 3\n"
-    )
-    monkeypatch.chdir(tmp_path)
     assert run(["doctor"]) == 3
     out = capsys.readouterr().out
     assert "FAIL  config  " in out and "servers/web/hosts" in out and "Traceback" not in out
@@ -224,22 +218,19 @@ def test_cli_a_broken_config_is_one_failed_check(
     assert '"verdict": "fail"' in capsys.readouterr().out
 
 
+@pytest.mark.project(
+    config="service: app\nimage: app\nservers: ['127.0.0.1:1']\nbuilder:\n  arch: amd64\n"
+    "registry:\n  server: registry.example\n  username: kamal\n"
+    "  password:\n    - KAMAL_REGISTRY_PASSWORD\nenv:\n  secret: [DB_URL]\n",
+    secrets="KAMAL_REGISTRY_PASSWORD=abcdef\n",
+)
 def test_cli_missing_secret_and_an_unreachable_host(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     import json
 
     from pykamal.cli import run
 
-    (tmp_path / "config").mkdir()
-    (tmp_path / ".kamal").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(
-        "service: app\nimage: app\nservers: ['127.0.0.1:1']\nbuilder:\n  arch: amd64\n"
-        "registry:\n  server: registry.example\n  username: kamal\n"
-        "  password:\n    - KAMAL_REGISTRY_PASSWORD\nenv:\n  secret: [DB_URL]\n"
-    )
-    (tmp_path / ".kamal" / "secrets").write_text("KAMAL_REGISTRY_PASSWORD=abcdef\n")
-    monkeypatch.chdir(tmp_path)
     assert run(["doctor", "--json", "--skip-push", "--version", "v1"]) == 3
     data = json.loads(capsys.readouterr().out)
     checks = {(c["target"], c["check"]): c for c in data["checks"]}

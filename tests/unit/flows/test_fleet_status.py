@@ -253,17 +253,15 @@ def test_container_lines_with_missing_labels() -> None:
     )
 
 
+@pytest.mark.project(
+    config="service: app\nimage: app\nservers: ['127.0.0.1:1']\nbuilder:\n  arch: amd64\n"
+    "registry:\n  server: registry.example\n  username: kamal\n  password: x\n"
+)
 def test_cli_exit_status_3_when_a_host_cannot_be_reached(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from pykamal.cli import run
 
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(
-        "service: app\nimage: app\nservers: ['127.0.0.1:1']\nbuilder:\n  arch: amd64\n"
-        "registry:\n  server: registry.example\n  username: kamal\n  password: x\n"
-    )
-    monkeypatch.chdir(tmp_path)
     assert run(["status", "--version", "v1"]) == 3
     out = capsys.readouterr().out
     assert "127.0.0.1:1" in out and "refused" in out

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import CONFIG, SECRET, Project, go, host_state, printed, scripted
+from deploy_flow_helpers import CONFIG, SECRET, Project, host_state, printed, scripted
+from flow_runs import go
 from webhook_receiver import Receiver
 
 from pykamal.errors import ConfigError, PykamalError, RemoteError

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import CONFIG, SECRET, Project, go, host_state, index_of, printed, scripted
+from deploy_flow_helpers import CONFIG, SECRET, Project, host_state, printed, scripted
+from flow_runs import go, index_of
 
 from pykamal.flows import deploy
 from pykamal.flows.release import ReleaseFailed
@@ -21,8 +22,8 @@ RELEASE = "x-pykamal:\n  release:\n    cmd: bin/rails db:migrate\n    role: work
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Project:
-    return Project(tmp_path, CONFIG + RELEASE)
+def project(project_dir: Path) -> Project:
+    return Project(project_dir, CONFIG + RELEASE)
 
 
 def test_release_runs_once_on_the_role_primary_host_before_any_boot(project: Project) -> None:

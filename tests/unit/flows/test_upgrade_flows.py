@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deploy_flow_helpers import Project, go, host_state, printed, scripted
+from deploy_flow_helpers import Project, host_state, printed, scripted
+from flow_runs import go
 
 from pykamal.flows import upgrade
 
