@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import pykamal
 
 from pykamal.cli.aliases import ConfigChoice, expand
 from pykamal.config import load_config
@@ -36,25 +34,7 @@ servers:
 """
 
 
-def pykamal_executable() -> list[str]:
-    script = Path(sys.executable).parent / "pykamal"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "pykamal"]
-
-
-def pykamal(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMAL_")}
-    env["VERSION"] = "abc123"  # no git repository in the project folder
-    return subprocess.run(
-        [*pykamal_executable(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
-    )
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(CONFIG)
-    (tmp_path / "config" / "deploy.staging.yml").write_text(STAGING)
-    return tmp_path
+pytestmark = pytest.mark.project(config=CONFIG, files={"config/deploy.staging.yml": STAGING})
 
 
 def test_alias_runs_its_command(project: Path) -> None:

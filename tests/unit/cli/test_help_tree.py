@@ -9,8 +9,8 @@ from pathlib import Path
 
 import click
 import pytest
+from cli_helpers import run_cli
 
-from pykamal.cli import run
 from pykamal.cli.core import root
 
 CONFIG = """
@@ -28,20 +28,9 @@ aliases:
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(CONFIG)
-    (tmp_path / "config" / "deploy.staging.yml").write_text("servers: [127.0.0.2]\n")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("VERSION", "abc123")
-    return tmp_path
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = run(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+pytestmark = pytest.mark.project(
+    config=CONFIG, files={"config/deploy.staging.yml": "servers: [127.0.0.2]\n"}, version="abc123"
+)
 
 
 def usage_line(out: str) -> str:
@@ -49,7 +38,7 @@ def usage_line(out: str) -> str:
 
 
 def test_help_alone_lists_every_command(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "help")
+    code, out, _ = run_cli(capsys, "help")
     assert code == 0
     assert usage_line(out).startswith("Usage: pykamal [OPTIONS] COMMAND")
     for name in ("accessory", "app", "deploy", "help", "tree", "version"):
@@ -71,15 +60,15 @@ def test_help_alone_lists_every_command(capsys: pytest.CaptureFixture[str]) -> N
 def test_help_names_the_command_it_describes(
     capsys: pytest.CaptureFixture[str], args: list[str], usage: str
 ) -> None:
-    code, out, _ = cli(capsys, *args)
+    code, out, _ = run_cli(capsys, *args)
     assert code == 0
     assert usage_line(out) == usage
 
 
 def test_help_of_a_subcommand_shows_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = cli(capsys, "app", "help", "exec")
+    _, out, _ = run_cli(capsys, "app", "help", "exec")
     assert "--reuse" in out and "--interactive" in out and "--env" in out
-    _, out, _ = cli(capsys, "app", "help", "logs")
+    _, out, _ = run_cli(capsys, "app", "help", "logs")
     assert "--reuse" not in out and "--grep" in out
 
 
@@ -94,7 +83,7 @@ def test_help_of_a_subcommand_shows_its_own_options(capsys: pytest.CaptureFixtur
 def test_help_of_an_unknown_command_fails(
     capsys: pytest.CaptureFixture[str], args: list[str], message: str
 ) -> None:
-    code, out, err = cli(capsys, *args)
+    code, out, err = run_cli(capsys, *args)
     assert code == 1
     assert message in err
     assert out == ""
@@ -111,7 +100,7 @@ def test_every_kamal_group_has_help_and_tree() -> None:
 
 
 def test_tree_shows_every_group_and_its_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "tree")
+    code, out, _ = run_cli(capsys, "tree")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "pykamal"
@@ -131,16 +120,16 @@ def test_tree_shows_every_group_and_its_commands(capsys: pytest.CaptureFixture[s
 
 
 def test_tree_leaves_out_hidden_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = cli(capsys, "proxy", "tree")
+    _, out, _ = run_cli(capsys, "proxy", "tree")
     lines = out.splitlines()
     assert any(line.startswith("  ├─ reboot (") for line in lines)
     assert not any("upgrade (" in line for line in lines)  # hidden, as Kamal hides it
-    _, out, _ = cli(capsys, "proxy", "help", "upgrade")
+    _, out, _ = run_cli(capsys, "proxy", "help", "upgrade")
     assert usage_line(out) == "Usage: pykamal proxy upgrade [OPTIONS]"
 
 
 def test_tree_of_a_group_lists_only_that_group(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "app", "tree")
+    code, out, _ = run_cli(capsys, "app", "tree")
     assert code == 0
     lines = out.splitlines()
     assert lines[0] == "pykamal app"
@@ -152,7 +141,7 @@ def test_alias_help_describes_the_alias_and_runs_nothing(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for args in (["console", "--help"], ["help", "console"], ["console", "-d", "staging", "--help"]):
-        code, out, err = cli(capsys, *args)
+        code, out, err = run_cli(capsys, *args)
         assert code == 0, (args, err)
         assert out.startswith("console: an alias from the config file for\n")
         assert 'pykamal app exec --interactive --reuse "bin/rails console"' in out

@@ -10,6 +10,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from project_files import write_project
+
 SRC = Path(__file__).resolve().parents[3] / "src"
 
 
@@ -20,10 +22,10 @@ def closed_port() -> int:
 
 
 def test_an_ssh_command_prints_no_python_warning(tmp_path: Path) -> None:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(
+    write_project(
+        tmp_path,
         "service: app\nimage: app\nservers: [127.0.0.1]\nregistry:\n  server: localhost:5555\n"
-        f"builder:\n  arch: amd64\nssh:\n  port: {closed_port()}\n"
+        f"builder:\n  arch: amd64\nssh:\n  port: {closed_port()}\n",
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
     env["PYTHONPATH"] = str(SRC)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from project_files import write_project
 
 BASE = """service: app
 image: a/app
@@ -54,10 +55,7 @@ FTP_URL = "ftp://hooks.example.test/T0ken-9f8e7d"
 def test_bad_x_pykamal_input_is_one_line_naming_the_key(
     tmp_path: Path, section: str, secrets: str, message: str
 ) -> None:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(BASE + section)
-    (tmp_path / ".kamal").mkdir()
-    (tmp_path / ".kamal" / "secrets").write_text(secrets)
+    write_project(tmp_path, BASE + section, secrets)
     env = {k: v for k, v in os.environ.items() if k not in ("VERSION", "KAMAL_DESTINATION")}
     result = subprocess.run(
         [sys.executable, "-m", "pykamal", "deploy", "--skip-push", "--version", "v1"],

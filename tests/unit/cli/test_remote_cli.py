@@ -33,25 +33,25 @@ builder:
 NO_LOCK = "stat: cannot statx '.kamal/lock-app': No such file or directory\n"
 
 
+pytestmark = pytest.mark.project(config=DEPLOY_YML, version="v42")
+
+
 @pytest.fixture
-def executor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> RecordingExecutor:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(DEPLOY_YML)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("VERSION", "v42")
-    monkeypatch.delenv("KAMAL_LOCK", raising=False)
+def executor(
+    project: Path, recorder: RecordingExecutor, monkeypatch: pytest.MonkeyPatch
+) -> RecordingExecutor:
+    """The recorder, as the executor every command of the project makes."""
     monkeypatch.delenv("PYKAMAL_STALE_LOCK_AGE", raising=False)
     monkeypatch.setattr(identity, "performer", lambda: "jane@example.com")
     monkeypatch.setattr(hooks, "performer", lambda: "jane@example.com")
     monkeypatch.setattr(remote_lock, "git_user_name", lambda: "Jane Doe")
-    fake = RecordingExecutor()
 
     def make(config: object, output: Output) -> RecordingExecutor:
-        fake.output = output
-        return fake
+        recorder.output = output
+        return recorder
 
     monkeypatch.setattr(runtime, "ssh_executor", make)
-    return fake
+    return recorder
 
 
 def details(age: timedelta) -> str:

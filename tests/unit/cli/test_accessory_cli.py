@@ -5,12 +5,10 @@ The hosts are unreachable loopback ports, so a test that connected anywhere woul
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_helpers import pykamal
 
 CONFIG = """
 service: app
@@ -33,21 +31,7 @@ accessories:
 """
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(CONFIG)
-    return tmp_path
-
-
-def pykamal(cwd: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    script = Path(sys.executable).parent / "pykamal"
-    argv = [str(script)] if script.exists() else [sys.executable, "-m", "pykamal"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KAMAL_")}
-    env["VERSION"] = "abc123"
-    return subprocess.run(
-        [*argv, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60
-    )
+pytestmark = pytest.mark.project(config=CONFIG)
 
 
 @pytest.mark.parametrize(
