@@ -57,13 +57,11 @@ esac
 SHELLS = [shell for shell in ("sh", "bash", "dash", "zsh") if shutil.which(shell)]
 
 
+pytestmark = pytest.mark.project(config=DEPLOY, secrets=f"REGISTRY_PASSWORD={PASSWORD}\n")
+
+
 @pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "config").mkdir()
-    (tmp_path / "config" / "deploy.yml").write_text(DEPLOY)
-    (tmp_path / ".kamal").mkdir()
-    (tmp_path / ".kamal" / "secrets").write_text(f"REGISTRY_PASSWORD={PASSWORD}\n")
+def config(project: Path) -> Config:
     return load_config("config/deploy.yml", version="v7")
 
 

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import pytest
+from project_files import write_project
 
 from pykamal.config import load_config
 from pykamal.config.model import Config
@@ -29,15 +30,22 @@ exit "${HOOK_EXIT:-0}"
 """
 
 
-def project(tmp_path: Path, hooks_output: str = "", file: str = "deploy.yml") -> Config:
-    (tmp_path / "config").mkdir(exist_ok=True)
-    (tmp_path / "config" / file).write_text(DEPLOY.format(hooks_output=hooks_output))
-    hooks = tmp_path / ".kamal" / "hooks"
-    hooks.mkdir(parents=True, exist_ok=True)
-    for name in ("pre-deploy", "pre-build"):
-        (hooks / name).write_text(HOOK)
-        (hooks / name).chmod(0o755)
-    return load_config(tmp_path / "config" / file, version="v1")
+HOOKS = ("pre-deploy", "pre-build")
+
+
+def load_project(root: Path, hooks_output: str = "", file: str = "deploy.yml") -> Config:
+    """A project in ``root`` whose ``config/FILE`` has the ``hooks_output`` setting given, and hooks."""
+    write_project(
+        root,
+        config=None,
+        files={
+            f"config/{file}": DEPLOY.format(hooks_output=hooks_output),
+            **{f".kamal/hooks/{name}": HOOK for name in HOOKS},
+        },
+    )
+    for name in HOOKS:
+        (root / ".kamal" / "hooks" / name).chmod(0o755)
+    return load_config(root / "config" / file, version="v1")
 
 
 def run(config: Config, name: str, verbosity: str) -> tuple[Output, str]:
@@ -48,13 +56,12 @@ def run(config: Config, name: str, verbosity: str) -> tuple[Output, str]:
 
 
 @pytest.fixture(autouse=True)
-def in_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
+def in_project(project_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HOOK_EXIT", raising=False)
 
 
 def test_without_the_setting_hooks_follow_the_verbosity(tmp_path: Path) -> None:
-    config = project(tmp_path)
+    config = load_project(tmp_path)
     _, shown = run(config, "pre-deploy", "info")
     assert "Running /usr/bin/env .kamal/hooks/pre-deploy on localhost" in shown
     assert "Finished in" in shown
@@ -65,7 +72,7 @@ def test_without_the_setting_hooks_follow_the_verbosity(tmp_path: Path) -> None:
 
 
 def test_verbose_shows_the_output_of_every_hook(tmp_path: Path) -> None:
-    config = project(tmp_path, "hooks_output: :verbose")
+    config = load_project(tmp_path, "hooks_output: :verbose")
     output, shown = run(config, "pre-build", "info")
     assert "Running /usr/bin/env .kamal/hooks/pre-build on localhost" in shown
     assert "out of pre-build" in shown and "err of pre-build" in shown
@@ -73,12 +80,12 @@ def test_verbose_shows_the_output_of_every_hook(tmp_path: Path) -> None:
 
 
 def test_quiet_hides_everything_about_the_hook(tmp_path: Path) -> None:
-    config = project(tmp_path, "hooks_output: quiet")
+    config = load_project(tmp_path, "hooks_output: quiet")
     assert run(config, "pre-deploy", "info")[1] == ""
 
 
 def test_per_hook_levels_leave_other_hooks_alone(tmp_path: Path) -> None:
-    config = project(tmp_path, "hooks_output:\n  pre-deploy: verbose\n  pre-connect: quiet")
+    config = load_project(tmp_path, "hooks_output:\n  pre-deploy: verbose\n  pre-connect: quiet")
     assert "out of pre-deploy" in run(config, "pre-deploy", "info")[1]
     _, shown = run(config, "pre-build", "info")
     assert "Running /usr/bin/env .kamal/hooks/pre-build" in shown
@@ -86,15 +93,15 @@ def test_per_hook_levels_leave_other_hooks_alone(tmp_path: Path) -> None:
 
 
 def test_command_line_verbosity_wins(tmp_path: Path) -> None:
-    assert run(project(tmp_path, "hooks_output: verbose"), "pre-deploy", "error")[1] == ""
-    _, shown = run(project(tmp_path, "hooks_output: quiet", "quiet.yml"), "pre-deploy", "debug")
+    assert run(load_project(tmp_path, "hooks_output: verbose"), "pre-deploy", "error")[1] == ""
+    _, shown = run(load_project(tmp_path, "hooks_output: quiet", "quiet.yml"), "pre-deploy", "debug")
     assert "out of pre-deploy" in shown
 
 
 def test_a_quiet_hook_that_fails_still_shows_its_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    config = project(tmp_path, "hooks_output: quiet")
+    config = load_project(tmp_path, "hooks_output: quiet")
     monkeypatch.setenv("HOOK_EXIT", "3")
     with pytest.raises(HookError, match=r"Hook `pre-deploy` failed:\nerr of pre-deploy"):
         run(config, "pre-deploy", "info")

