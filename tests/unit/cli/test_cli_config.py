@@ -58,8 +58,8 @@ def test_config_error_is_one_line(write_config: Callable[..., str], capsys: Any)
     assert err.strip() == "ERROR unknown key: bogus"
 
 
-def test_config_without_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
-    monkeypatch.chdir(tmp_path)
+@pytest.mark.usefixtures("project_dir")
+def test_config_without_file(tmp_path: Path, capsys: Any) -> None:
     code, _out, err = cli(["config"], capsys)
     assert code == 1
     assert err.strip() == f"ERROR Configuration file not found in {tmp_path}/config/deploy.yml"
@@ -116,10 +116,8 @@ def test_unknown_docs_section(capsys: Any) -> None:
     assert err.strip() == "ERROR No documentation for 'nope'; sections: " + ", ".join(DOC_SECTIONS)
 
 
-def test_init_creates_files_and_never_overwrites(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> None:
-    monkeypatch.chdir(tmp_path)
+@pytest.mark.usefixtures("project_dir")
+def test_init_creates_files_and_never_overwrites(capsys: Any) -> None:
     Path(".kamal/hooks").mkdir(parents=True)
     Path(".kamal/hooks/pre-build.sample").write_text("mine")
     code, out, _err = cli(["init"], capsys)
@@ -141,10 +139,8 @@ def test_init_creates_files_and_never_overwrites(
     assert Path("config/deploy.yml").read_text() == "edited"
 
 
-def test_init_template_is_a_valid_config(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
-) -> None:
-    monkeypatch.chdir(tmp_path)
+@pytest.mark.usefixtures("project_dir")
+def test_init_template_is_a_valid_config(capsys: Any) -> None:
     cli(["init"], capsys)
     code, out, err = cli(["config", "--version", "v"], capsys)
     assert code == 0, err
@@ -249,10 +245,10 @@ def test_init_bundle_adds_the_gem_and_its_binstub(
     assert code == 0 and "bin/kamal" not in out
 
 
+@pytest.mark.usefixtures("project_dir")
 def test_init_bundle_without_bundler_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
 ) -> None:
-    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     code, _out, err = cli(["init", "--bundle"], capsys)
     assert code == 1
