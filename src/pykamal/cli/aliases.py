@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pykamal.errors import ConfigError, UsageError
@@ -66,12 +67,31 @@ def choice_from_globals(globals_: Globals | None) -> ConfigChoice:
 
 
 def load(choice: ConfigChoice) -> Config | None:
-    """The configuration for ``choice``; None when its file does not exist (then there are no aliases)."""
+    """The configuration for ``choice``; None when its file does not exist or cannot define an
+    alias (then there are none, and ``--help`` need not load the whole configuration)."""
     from pykamal.config import load_config
 
-    if not os.path.exists(choice.path):
+    if not os.path.exists(choice.path) or not _may_define_aliases(choice):
         return None
     return load_config(choice.path, destination=choice.destination, version=choice.version)
+
+
+def _may_define_aliases(choice: ConfigChoice) -> bool:
+    """A cheap look at the files: without the word ``aliases`` and without ERB (which could bring
+    it in from elsewhere) they define no alias."""
+    paths = [choice.path]
+    if choice.destination:
+        from pykamal.config.loader import destination_file
+
+        paths.append(destination_file(choice.path, choice.destination))
+    for path in paths:
+        try:
+            text = Path(path).read_text(errors="replace")
+        except OSError:
+            return True  # the full load reports what is wrong with it
+        if "aliases" in text or "<%" in text:
+            return True
+    return False
 
 
 def check_not_shadowing(config: Config, built_in: Iterable[str]) -> None:
