@@ -73,7 +73,7 @@ def run_once(tool: str, project: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     completed = subprocess.run(
-        [*TOOLS[tool], "server", "exec", "-q", "true"],
+        [*TOOLS[tool], "server", "exec", "-q", "--", "true"],
         cwd=project,
         env=env,
         stdin=subprocess.DEVNULL,
