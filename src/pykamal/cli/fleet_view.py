@@ -51,6 +51,19 @@ def console(stream: TextIO | None = None) -> Console:
     return Console(file=stream, highlight=False, emoji=False)
 
 
+def show(view: RenderableType, *, plain: bool, stream: TextIO | None = None) -> None:
+    """Print a view; plain output (pipes, files, dumb terminals) without the spaces the table
+    pads its last column with, so each line ends where its text does."""
+    target = console(stream)
+    if not plain:
+        target.print(view)
+        return
+    with target.capture() as captured:
+        target.print(view)
+    text = "\n".join(line.rstrip() for line in captured.get().splitlines())
+    (stream or sys.stdout).write(text + "\n")
+
+
 def format_age(seconds: float | None) -> str:
     if seconds is None:
         return EMPTY

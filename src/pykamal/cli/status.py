@@ -57,9 +57,10 @@ def _show(fleet: FleetStatus, as_json: bool) -> None:
 
         click.echo(json.dumps(fleet.to_json(), indent=2))
         return
-    from pykamal.cli.fleet_view import console, plain_output, status_view
+    from pykamal.cli.fleet_view import plain_output, show, status_view
 
-    console().print(status_view(fleet, plain=plain_output()))
+    plain = plain_output()
+    show(status_view(fleet, plain=plain), plain=plain)
 
 
 async def _watch(run: Run, fleet: FleetStatus, seconds: float, as_json: bool) -> int:
@@ -136,6 +137,7 @@ def _show_report(report: DoctorReport, as_json: bool) -> None:
 
         click.echo(json.dumps(report.to_json(), indent=2))
         return
-    from pykamal.cli.fleet_view import console, doctor_view, plain_output
+    from pykamal.cli.fleet_view import doctor_view, plain_output, show
 
-    console().print(doctor_view(report, plain=plain_output()))
+    plain = plain_output()
+    show(doctor_view(report, plain=plain), plain=plain)

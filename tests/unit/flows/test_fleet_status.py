@@ -292,3 +292,15 @@ def test_long_versions_are_cut_so_role_and_host_keep_their_columns(config: Confi
         assert "ROLE" in screen and "HOST" in screen and WEB1 in screen and "worker" in screen, screen
         assert "8e1b555…" in screen and "running -> 8e1b555…" in screen and sha not in screen
     assert fleet.to_json()["roles"][0]["version"] == sha
+
+
+def test_plain_output_lines_end_where_their_text_does(config: Config) -> None:
+    import io
+
+    from pykamal.cli.fleet_view import show, status_view
+
+    sink = io.StringIO()
+    show(status_view(fleet_from(config, healthy(config)), plain=True), plain=True, stream=sink)
+    lines = sink.getvalue().splitlines()
+    assert any("ROLE" in line and "HOST" in line for line in lines), lines
+    assert all(line == line.rstrip() for line in lines), [line for line in lines if line != line.rstrip()]
