@@ -494,20 +494,34 @@ class SshExecutor(CommandRunner):
             logger.addHandler(handler)
 
 
+@functools.cache
+def _host_config_class() -> Any:
+    """asyncssh's client config reader, also keeping ``StrictHostKeyChecking`` (made once per run)."""
+    from asyncssh.config import SSHClientConfig, SSHConfig
+
+    class _Config(SSHClientConfig):
+        _handlers = {  # noqa: RUF012 (asyncssh's own attribute, replaced for this subclass only)
+            **SSHClientConfig._handlers,
+            "stricthostkeychecking": ("StrictHostKeyChecking", SSHConfig._set_string),
+        }
+
+    return _Config
+
+
+@functools.cache
+def _local_user() -> str:
+    """The local login name (for ``%u`` in the OpenSSH config): looked up once, not per host."""
+    return getpass.getuser()
+
+
 def read_host_config(files: tuple[str, ...] | None, host: str, user: str, port: int) -> dict[str, Any]:
     """Host-key, cipher and keepalive OpenSSH options for one host (asyncssh does not read all of them)."""
     if not files:
         return {}
     try:
-        from asyncssh.config import SSHClientConfig, SSHConfig
-
-        class _Config(SSHClientConfig):
-            _handlers = {  # noqa: RUF012 (asyncssh's own attribute, replaced for this subclass only)
-                **SSHClientConfig._handlers,
-                "stricthostkeychecking": ("StrictHostKeyChecking", SSHConfig._set_string),
-            }
-
-        config = _Config.load(None, list(files), False, False, False, getpass.getuser(), user, host, port)
+        config = _host_config_class().load(
+            None, list(files), False, False, False, _local_user(), user, host, port
+        )
         return {
             name: config.get(name)
             for name in (
