@@ -56,6 +56,8 @@ class Canary:
 
 @dataclass(frozen=True)
 class Extensions:
+    """``x-pykamal``: the settings only pykamal reads (release command, notifications, canary)."""
+
     release: Release | None = None
     notify: tuple[Notifier, ...] = ()
     canary: Canary = Canary()

@@ -31,6 +31,8 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class Logging:
+    """``logging``: the Docker log driver and its options for app and accessory containers."""
+
     driver: str | None = None
     options: tuple[tuple[str, Any], ...] = ()  # values as written (strings, numbers, booleans)
 
@@ -57,6 +59,8 @@ class Env:
 
 @dataclass(frozen=True)
 class SshConfig:
+    """``ssh``: how to reach the hosts (user, port, jump host or proxy command, keys, options)."""
+
     user: str = "root"
     port: int = 22
     proxy: str | None = None  # jump host "[user@]host[:port]"
@@ -84,6 +88,8 @@ class OutputConfig:
 
 @dataclass(frozen=True)
 class SshkitConfig:
+    """``sshkit``: connection pool limits (concurrent starts, idle timeout, DNS retries)."""
+
     max_concurrent_starts: int = 30
     pool_idle_timeout: int = 900
     dns_retries: int = 3
@@ -91,6 +97,8 @@ class SshkitConfig:
 
 @dataclass(frozen=True)
 class BootConfig:
+    """``boot``: how many hosts boot at a time and how long to wait between groups."""
+
     limit: int | None = None  # already resolved from "N%" against all hosts, at least 1
     wait: int | None = None
     parallel_roles: bool = False
@@ -132,6 +140,8 @@ class RegistryConfig:
 
 @dataclass(frozen=True)
 class BuilderCache:
+    """``builder.cache``: where the build cache lives (GitHub Actions or a registry image)."""
+
     type: str  # "gha" | "registry"
     options: str | None = None
     image: str | None = None
@@ -139,6 +149,8 @@ class BuilderCache:
 
 @dataclass(frozen=True)
 class BuilderConfig:
+    """``builder``: platforms, local or remote builder, driver, build arguments and secrets."""
+
     arches: tuple[str, ...] = ()
     remote: str | None = None
     local: bool = True
@@ -166,6 +178,8 @@ class BuilderConfig:
 
 @dataclass(frozen=True)
 class ProxyRunConfig:
+    """``proxy.run``: how the kamal-proxy container itself is started on each host."""
+
     http_port: int = 80
     https_port: int = 443
     metrics_port: int | None = None
@@ -228,6 +242,8 @@ def docker_options_of(options: tuple[tuple[str, Any], ...]) -> tuple[tuple[str, 
 
 @dataclass(frozen=True)
 class Role:
+    """One role of ``servers``: its hosts (with tags), command, env, labels, options and proxy."""
+
     name: str
     hosts: tuple[str, ...]
     host_tags: tuple[tuple[str, tuple[str, ...]], ...] = ()  # host -> tags
@@ -268,6 +284,8 @@ class Role:
 
 @dataclass(frozen=True)
 class AccessoryFile:
+    """One entry of an accessory's ``files``: a local file copied to a path on its hosts."""
+
     local: str
     remote: str
     mode: str | None = None
@@ -277,6 +295,8 @@ class AccessoryFile:
 
 @dataclass(frozen=True)
 class AccessoryDirectory:
+    """One entry of an accessory's ``directories``: a host directory mounted in its container."""
+
     local: str
     remote: str
     mode: str | None = None
@@ -286,6 +306,8 @@ class AccessoryDirectory:
 
 @dataclass(frozen=True)
 class Accessory:
+    """One entry of ``accessories``: a container (database, cache…) beside the app."""
+
     name: str
     service: str  # container name, default "<service>-<name>"
     image: str  # with the accessory registry's server prefixed when set
@@ -339,6 +361,8 @@ class _LazyVersion:
 
 @dataclass(frozen=True)
 class Config:
+    """The whole configuration of one deploy.yml (and destination), validated and immutable."""
+
     service: str
     image: str
     version: _LazyVersion = field(default=_LazyVersion(), repr=False, compare=False)
