@@ -44,6 +44,7 @@ class LocalDocker:
 
     buildx: bool
     arch: str | None  # the daemon's architecture as amd64/arm64/…, None when unknown
+    builder: commands.Builder  # the configured builder mode, chosen once for that architecture
 
 
 # --- push ------------------------------------------------------------------------------------------
@@ -61,10 +62,9 @@ async def push(run: Run) -> None:
 async def build_and_push(run: Run) -> None:
     config = run.config
     output_type = run.build.output or "registry"
-    no_cache = run.build.no_cache
     await run.pre_connect()
     tools = await inspect_local_docker(run)
-    builder = commands.for_config(config, tools.arch)
+    builder = tools.builder
     use_buildx = choose_build_tool(run, tools, output_type)
 
     if config.registry.is_local:
@@ -80,21 +80,28 @@ async def build_and_push(run: Run) -> None:
         await check_remote_builder(run)
     async with forward_registry_to_remote_builder(run, builder):
         if use_buildx:
-            await ensure_builder(run, tools.arch)
-        if use_buildx or not builder.USES_BUILDX:
-            command = builder.push(config.secrets, output=output_type, tag_as_dirty=False, no_cache=no_cache)
-        else:
-            command = commands.build_without_buildx(
-                config, config.secrets, output=output_type, no_cache=no_cache
-            )
+            await ensure_builder(run, builder)
+        command = build_command(run, builder, use_buildx, output_type, tag_as_dirty=False)
         await run_build(run, command, build_dir)
+
+
+def build_command(
+    run: Run, builder: commands.Builder, use_buildx: bool, output_type: str, *, tag_as_dirty: bool
+) -> Command:
+    """The mode's own build (buildx, or pack's), or plain ``docker build`` when buildx is missing."""
+    config, no_cache = run.config, run.build.no_cache
+    if use_buildx or not builder.USES_BUILDX:
+        return builder.push(config.secrets, output=output_type, tag_as_dirty=tag_as_dirty, no_cache=no_cache)
+    return commands.build_without_buildx(
+        config, config.secrets, output=output_type, tag_as_dirty=tag_as_dirty, no_cache=no_cache
+    )
 
 
 def pushes_from_here(run: Run, tools: LocalDocker, output_type: str) -> bool:
     """A local login is needed: the builder pushes from this machine, and something is pushed
     (the image, or a registry build cache)."""
     builder = run.config.builder
-    if not commands.login_to_registry_locally(builder, tools.arch):
+    if not tools.builder.LOGIN_LOCALLY:
         return False
     registry_cache = builder.cache is not None and builder.cache.type == "registry"
     return output_type == "registry" or registry_cache
@@ -118,16 +125,16 @@ async def inspect_local_docker(run: Run) -> LocalDocker:
     if builder.remote or not buildx.ok:
         info = await local.run(LOCALHOST, docker.local_architecture(), check=False, log_level="debug")
         arch = docker.normalize_arch(info.stdout) if info.ok and info.stdout.strip() else None
-    return LocalDocker(buildx=buildx.ok, arch=arch)
+    return LocalDocker(buildx=buildx.ok, arch=arch, builder=commands.for_config(run.config, arch))
 
 
 def choose_build_tool(run: Run, tools: LocalDocker, output_type: str) -> bool:
     """True to build with buildx; False to fall back to ``docker build`` (said so); else an error."""
     config = run.config
     builder = config.builder
-    if not commands.for_config(config, tools.arch).USES_BUILDX or tools.buildx:
+    if not tools.builder.USES_BUILDX or tools.buildx:
         return True
-    if commands.can_build_without_buildx(config, tools.arch):
+    if tools.builder.can_build_without_buildx():
         platform = f"linux/{builder.arches[0]}" if builder.arches else "this machine's platform"
         ignored = [
             name
@@ -192,9 +199,9 @@ def check_dockerfile(run: Run) -> None:
         raise ConfigError(f"Missing {builder.dockerfile}")
 
 
-async def ensure_builder(run: Run, local_arch: str | None) -> None:
+async def ensure_builder(run: Run, builder: commands.Builder) -> None:
     """Check the buildx builder; create it when missing or pointing elsewhere."""
-    inspect = commands.inspect_builder(run.config, local_arch)
+    inspect = builder.inspect()
     if inspect is None:
         return
     local = local_executor(run)
@@ -209,14 +216,13 @@ async def ensure_builder(run: Run, local_arch: str | None) -> None:
     if not commands.builder_missing(result.stderr + result.stdout):
         raise BuildError(f"builder check failed: {_last_line(result)}")
     run.output.warn("Missing compatible builder, so creating a new one first")
-    removal = commands.remove(run.config, local_arch)
+    removal = builder.remove()
     if removal is not None:
         await local.run(LOCALHOST, removal, check=False)
-    await create_builder(run, local_arch)
+    await create_builder(run, builder)
 
 
-async def create_builder(run: Run, local_arch: str | None) -> None:
-    builder = commands.for_config(run.config, local_arch)
+async def create_builder(run: Run, builder: commands.Builder) -> None:
     if run.config.builder.remote and builder.BUILDS_ON_REMOTE_HOST:
         await check_remote_builder(run)
     command = builder.create()
@@ -501,44 +507,34 @@ async def deliver(run: Run) -> None:
 
 async def create(run: Run) -> None:
     tools = await inspect_local_docker(run)
-    if not tools.buildx and commands.for_config(run.config, tools.arch).USES_BUILDX:
+    if not tools.buildx and tools.builder.USES_BUILDX:
         raise BuildError("Docker buildx plugin is not installed locally: it is needed to create a builder")
-    await create_builder(run, tools.arch)
+    await create_builder(run, tools.builder)
 
 
 async def remove(run: Run) -> None:
     tools = await inspect_local_docker(run)
-    command = commands.remove(run.config, tools.arch)
+    command = tools.builder.remove()
     if command is not None:
         await local_executor(run).run(LOCALHOST, command)
 
 
 async def details(run: Run) -> None:
     tools = await inspect_local_docker(run)
-    builder = commands.for_config(run.config, tools.arch)
-    run.output.puts(f"Builder: {builder.MODE}")
-    result = await local_executor(run).run(LOCALHOST, builder.info())
+    run.output.puts(f"Builder: {tools.builder.MODE}")
+    result = await local_executor(run).run(LOCALHOST, tools.builder.info())
     run.output.puts(result.stdout.rstrip("\n"))
 
 
 async def dev(run: Run) -> None:
     """Build the working tree (tags suffixed ``-dirty``), warning about files git does not have."""
-    config = run.config
     output_type = run.build.output or "docker"
-    no_cache = run.build.no_cache
     tools = await inspect_local_docker(run)
     use_buildx = choose_build_tool(run, tools, output_type)
     await warn_about_dirty_files(run)
     if use_buildx:
-        await ensure_builder(run, tools.arch)
-    builder = commands.for_config(config, tools.arch)
-    if use_buildx or not builder.USES_BUILDX:
-        command = builder.push(config.secrets, output=output_type, tag_as_dirty=True, no_cache=no_cache)
-    else:
-        command = commands.build_without_buildx(
-            config, config.secrets, output=output_type, tag_as_dirty=True, no_cache=no_cache
-        )
-    await run_build(run, command, ".")
+        await ensure_builder(run, tools.builder)
+    await run_build(run, build_command(run, tools.builder, use_buildx, output_type, tag_as_dirty=True), ".")
 
 
 async def warn_about_dirty_files(run: Run) -> None:
